@@ -1,0 +1,152 @@
+"""In-place ops (``x += y``, ``x.mul_(2)``, ``x.exp_()``) expressed through their out-of-place
+primitive.
+
+NOTE [In-place through the out-of-place op]
+    An in-place op computes the out-of-place result from a stand-in for the tensor's *old*
+    value (same data, same place in the graph), writes the result into the tensor's own
+    storage (so views of it see the change), then gives the tensor the new node and bumps its
+    version counter. Backward therefore uses the very same formula as the out-of-place op.
+    If the op saves its inputs, the stand-in holds a copy of the old values, so the formula
+    sees what the forward saw.
+
+Checks happen before anything is written, so a failed in-place op leaves its tensor as it was.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from .. import _dtype as dt
+from .._tensor import Tensor, _make, bump_version, shared_counter
+from ..autograd import grad_mode
+from ._op import save_output
+
+_LEAF_ERROR = "a leaf Variable that requires grad is being used in an in-place operation."
+_VIEW_OF_LEAF_ERROR = ("a view of a leaf Variable that requires grad is being used in an "
+                       "in-place operation.")
+
+
+def check_inplace(target: Tensor) -> None:
+    """Raises torch's errors for in-place ops that autograd cannot allow."""
+    if not grad_mode.state.enabled:
+        return
+    base = target._base
+    if target.grad_fn is None and target._requires_grad:
+        raise RuntimeError(_VIEW_OF_LEAF_ERROR if base is not None else _LEAF_ERROR)
+    if base is not None and base.grad_fn is None and base._requires_grad:
+        raise RuntimeError(_VIEW_OF_LEAF_ERROR)
+
+
+def _stand_in(target: Tensor, copy: bool) -> Tensor:
+    old = _make(target._data.copy() if copy else target._data, target.grad_fn)
+    old._requires_grad = target._requires_grad
+    old._output_nr = target._output_nr
+    if not copy:
+        old._vc = shared_counter(target)
+    return old
+
+
+def _check_cast(result: np.ndarray, target: Tensor) -> None:
+    from .arithmetic import _kind_name
+
+    src, dst = dt._BY_NUMPY[result.dtype], dt._BY_NUMPY[target._data.dtype]
+    if not dt.can_cast(src, dst):
+        raise RuntimeError(
+            f"result type {_kind_name(src)} can't be cast to the desired output type "
+            f"{_kind_name(dst)}")
+    if result.shape != target._data.shape:
+        raise RuntimeError(
+            f"output with shape {list(target._data.shape)} doesn't match the broadcast shape "
+            f"{list(result.shape)}")
+
+
+def write_result(target: Tensor, result: Tensor) -> Tensor:
+    """Writes ``result`` into ``target``'s storage and moves ``target`` to ``result``'s place
+    in the graph."""
+    _check_cast(result._data, target)
+    if target._data.flags.writeable:
+        np.copyto(target._data, result._data, casting="unsafe")
+    else:
+        raise RuntimeError(
+            "unsupported operation: more than one element of the written-to tensor refers to a "
+            "single memory location. Please clone() the tensor before performing the operation.")
+    bump_version(target)
+    node = result.grad_fn
+    if node is not None:
+        _rebase(target, node)
+    return target
+
+
+def _rebase(target: Tensor, node: Any) -> None:
+    base = target._base
+    if base is not None and (base._requires_grad or node is not None):
+        from .views import rebase_view
+
+        rebase_view(target, node)
+        return
+    target.grad_fn = node
+    target._requires_grad = True
+    target._output_nr = 0
+    if getattr(node, "save_output", False):
+        save_output(node, target)
+
+
+def inplace_binary(target: Tensor, primitive: type | None, other: Any, name: str,
+                   fn: Callable | None = None) -> Tensor:
+    """``target <op>= other`` through ``primitive.apply`` (or ``fn``)."""
+    compute = fn if fn is not None else primitive.apply  # type: ignore[union-attr]
+    recording = grad_mode.state.enabled and (
+        target._requires_grad or (isinstance(other, Tensor) and other._requires_grad))
+    if not recording:
+        result = compute(target, other)
+        _check_cast(result._data, target)
+        np.copyto(target._data, result._data, casting="unsafe")
+        bump_version(target)
+        return target
+    check_inplace(target)
+    saves = primitive is None or primitive.save_inputs
+    result = compute(_stand_in(target, copy=saves), other)
+    return write_result(target, result)
+
+
+def inplace_unary(target: Tensor, compute: Callable[[Tensor], Tensor]) -> Tensor:
+    """``target = compute(target)`` in place, for ops of one tensor (``exp_``, ``clamp_``)."""
+    if not (grad_mode.state.enabled and target._requires_grad):
+        result = compute(target)
+        _check_cast(result._data, target)
+        np.copyto(target._data, result._data, casting="unsafe")
+        bump_version(target)
+        return target
+    check_inplace(target)
+    result = compute(_stand_in(target, copy=True))
+    return write_result(target, result)
+
+
+def fill_(target: Tensor, value: Any) -> Tensor:
+    """Fills ``target`` with ``value`` (a number or a 0-d tensor), in place."""
+    from .elementwise import Fill
+
+    if isinstance(value, Tensor) and value._data.ndim != 0:
+        raise RuntimeError(
+            "fill_ only supports 0-dimension value tensor but got tensor with "
+            f"{value._data.ndim} dimensions.")
+    recording = grad_mode.state.enabled and (
+        target._requires_grad or (isinstance(value, Tensor) and value._requires_grad))
+    if not recording:
+        target._data[...] = value._data if isinstance(value, Tensor) else value
+        bump_version(target)
+        return target
+    check_inplace(target)
+    return write_result(target, Fill.apply(_stand_in(target, copy=False), value))
+
+
+def zero_(target: Tensor) -> Tensor:
+    """Fills ``target`` with zeros, in place."""
+    return fill_(target, 0)
+
+
+Tensor.fill_ = fill_  # type: ignore[attr-defined]
+Tensor.zero_ = zero_  # type: ignore[attr-defined]

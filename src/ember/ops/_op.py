@@ -1,0 +1,365 @@
+"""The base of every primitive op: runs the forward on ndarrays and, when autograd needs it,
+records the op as a node of the graph.
+
+A primitive is one class holding its forward (ndarrays in, ndarray out) and its backward (ember
+Tensors in and out, so that ``create_graph=True`` differentiates the backward too). The class
+*is* the node type: its instance is both ``ctx`` and ``grad_fn``, and is named as torch names
+the node (``MulBackward0``). ``@op`` records that name and the Tensor methods and ``ember.``
+functions bound to the op, plus the samples its generated tests use; nothing else.
+
+NOTE [The fast path]
+    When grad mode is off or no input requires grad, ``apply`` runs the forward and wraps the
+    result, and that is all. This is what inference and every backward formula (run under
+    no_grad unless ``create_graph``) pay per op, so it is kept free of any work the recording
+    path alone needs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+import numpy as np
+
+from .. import _dtype as dt
+from .._tensor import Tensor, _make, shared_counter
+from ..autograd import anomaly_mode, grad_mode
+from ..autograd.graph import Node, _saved_hooks_stack, accumulator_of, set_edges
+
+_state = grad_mode.state
+
+# name -> op class, for the table-driven tests and the README op list
+REGISTRY: dict[str, type[Primitive]] = {}
+
+
+def op(node: str, methods: tuple[str, ...] = (), functions: tuple[str, ...] = (),
+       samples: Callable | None = None) -> Callable[[type], type]:
+    """Declares a primitive: torch's node name, and the Tensor methods and ``ember.`` functions
+    that call it. ``functions`` are collected here and exported by ``ember/__init__``.
+
+    Methods are bound to ``cls.method`` if the class defines one (a function taking the tensor
+    first), else to a generic caller of ``cls.apply``.
+    """
+
+    def register(cls: type) -> type:
+        cls.__name__ = cls.__qualname__ = node
+        cls.samples = samples
+        cls.methods, cls.functions = methods, functions
+        REGISTRY[node] = cls
+        call = cls.__dict__.get("call")
+        caller = call.__func__ if isinstance(call, staticmethod) else cls.apply
+        for name in methods:
+            setattr(Tensor, name, caller)
+        for name in functions:
+            FUNCTIONS[name] = caller
+        return cls
+
+    return register
+
+
+FUNCTIONS: dict[str, Callable] = {}
+
+
+class Primitive(Node):
+    """Base class of ops. Subclasses define ``forward`` and ``backward`` as static methods
+    taking ``ctx`` first, and say what backward reads:
+
+    * ``save_inputs = True``: ``ctx.saved_tensors`` starts with the op's inputs (Tensors, or the
+      Python numbers given);
+    * ``save_output = True``: ``ctx.saved_tensors`` ends with the op's output.
+
+    Anything else backward needs (a dim, indices) the forward stores on ``ctx`` itself.
+    """
+
+    _saved: tuple | None = ()
+    _saved_versions: tuple = ()
+    _out_data: np.ndarray | None = None
+    _unpack_hooks: Any = None
+    save_inputs: ClassVar[bool] = False
+    save_output: ClassVar[bool] = False
+    samples: ClassVar[Any] = None
+
+    @staticmethod
+    def forward(ctx: Any, *args: Any, **params: Any) -> np.ndarray:
+        raise NotImplementedError
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Any:
+        raise NotImplementedError
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # Each op class gets its own plain-function ``apply`` (a closure over the class), so it
+        # can be bound directly as a Tensor method: ``Tensor.__mul__ is Mul.apply``.
+        cls.apply = staticmethod(cls._build_apply())  # type: ignore[method-assign]
+
+    @classmethod
+    def _build_apply(cls) -> Callable[..., Tensor]:
+        forward = cls.forward
+
+        def apply(*inputs: Any, **params: Any) -> Tensor:
+            """Runs the op on ``inputs`` (Tensors or Python numbers; None for an absent
+            optional input) with keyword ``params``."""
+            ctx = _new_node(cls)
+            arrays = [x._data if isinstance(x, Tensor) else x for x in inputs]
+            out = forward(ctx, *arrays, **params)
+            if _state.enabled:
+                for x in inputs:
+                    if isinstance(x, Tensor) and x._requires_grad:
+                        return record(ctx, inputs, out)
+            return _make(out)
+
+        return apply
+
+    apply: ClassVar[Callable[..., Tensor]]
+
+    # --- what backward reads -------------------------------------------------------------------
+    @property
+    def saved_tensors(self) -> tuple:
+        """What the op saved (inputs, then output), checked against in-place changes since."""
+        saved = self._saved
+        if saved is None:
+            raise self._freed_error()
+        for t, version in zip(saved, self._saved_versions):
+            if version is not None and version_of(t) != version:
+                raise _modified_error(self, t, version)
+        if self._unpack_hooks is not None:
+            saved = tuple(_unpack(self, t) for t in saved)
+        if self.save_output:
+            data = self._out_data
+            if data is None:
+                raise self._freed_error()
+            if self._out_vc[0] != self._out_version:
+                raise _modified_error(self, _make(data), self._out_version, output=True,
+                                      now=self._out_vc[0])
+            t = _make(data, self)
+            t._vc = self._out_vc
+            return (*saved, t)
+        return saved
+
+    def release(self, where: str | None) -> None:
+        """Frees what the op saved, after a backward without ``retain_graph``."""
+        if self.save_inputs:
+            self._saved = None
+        if self.save_output:
+            self._out_data = None
+        if self.save_inputs or self.save_output:
+            self._freed_at = where
+
+
+_new_node = object.__new__
+
+
+def version_of(t: Any) -> int | None:
+    if not isinstance(t, Tensor):
+        return None
+    vc = t._vc
+    return 0 if vc is None else vc[0]
+
+
+def record(ctx: Primitive, inputs: tuple, out: np.ndarray) -> Tensor:
+    """Makes ``ctx`` the node of a new output tensor: edges to the inputs, saved tensors."""
+    set_edges(ctx, inputs)
+    if ctx.save_inputs:
+        ctx._saved = inputs
+        ctx._saved_versions = tuple([version_of(x) for x in inputs])
+        if _saved_hooks_stack:
+            _pack_all(ctx)
+    result = _make(out, ctx)
+    if ctx.save_output:
+        save_output(ctx, result)
+    if anomaly_mode._enabled:
+        ctx._anomaly_trace = anomaly_mode.capture_forward_stack()
+    return result
+
+
+def record_unary(ctx: Primitive, x: Tensor, out: np.ndarray) -> Tensor:
+    """``record`` for one tensor input: the hottest recording path, written out."""
+    fn = x.grad_fn
+    if fn is None:
+        fn = accumulator_of(x)
+    elif x._output_nr:
+        ctx._next_nr = (x._output_nr,)
+    ctx._next = (fn,)
+    if ctx.save_inputs:
+        ctx._saved = (x,)
+        vc = x._vc
+        ctx._saved_versions = (0 if vc is None else vc[0],)
+        if _saved_hooks_stack:
+            _pack_all(ctx)
+    result = _make(out, ctx)
+    if ctx.save_output:
+        save_output(ctx, result)
+    if anomaly_mode._enabled:
+        ctx._anomaly_trace = anomaly_mode.capture_forward_stack()
+    return result
+
+
+def save_output(ctx: Primitive, result: Tensor) -> None:
+    """Saves ``result`` (the op's output) for backward without referencing the tensor itself,
+    which would make a cycle through ``result.grad_fn``: its data and version counter."""
+    ctx._out_data = result._data
+    ctx._out_vc = shared_counter(result)
+    ctx._out_version = ctx._out_vc[0]
+
+
+def _pack_all(ctx: Primitive) -> None:
+    pack, unpack = _saved_hooks_stack[-1]
+    ctx._unpack_hooks = unpack
+    ctx._saved = tuple(pack(x) if isinstance(x, Tensor) else x for x in ctx._saved)
+    ctx._saved_versions = (None,) * len(ctx._saved)
+
+
+def _unpack(ctx: Primitive, packed: Any) -> Any:
+    return ctx._unpack_hooks(packed)
+
+
+def _modified_error(node: Node, t: Tensor, version: int, output: bool = False,
+                    now: int | None = None) -> RuntimeError:
+    from .._tensor import _legacy_type_name
+
+    shape = list(t._data.shape)
+    kind = _legacy_type_name(t.dtype)
+    producer = node if output else t.grad_fn
+    which = f", which is output {t._output_nr} of {producer.name()}," if producer else ""
+    current = now if now is not None else version_of(t)
+    return RuntimeError(
+        "one of the variables needed for gradient computation has been modified by an inplace "
+        f"operation: [{kind} {shape}]{which} is at version {current}; expected version "
+        f"{version} instead. Hint: enable anomaly detection to find the operation that failed "
+        "to compute its gradient, with torch.autograd.set_detect_anomaly(True).")
+
+
+# ---------------------------------------------------------------------------------------------
+# Binary elementwise ops: shared promotion, broadcasting and dtype bookkeeping.
+
+_scalar_results: dict[tuple, np.dtype] = {}
+
+
+def scalar_result(array_dtype: np.dtype, scalar: Any) -> np.dtype:
+    key = (array_dtype, scalar.__class__)
+    result = _scalar_results.get(key)
+    if result is None:
+        if isinstance(scalar, (np.generic, np.ndarray)):
+            raise TypeError("internal: NumPy scalars must be converted before an op")
+        result = dt.binary_result_np(array_dtype, False, scalar.__class__, False)
+        _scalar_results[key] = result
+    return result
+
+
+class BinaryOp(Primitive):
+    """An elementwise op of two operands, either of which may be a Python number.
+
+    ``apply`` promotes both to torch's result dtype before NumPy sees them, and records each
+    input's shape and dtype when they differ from the output's, so the engine can sum a
+    broadcast gradient back and cast it to the input's dtype.
+    """
+
+    float_result: ClassVar[bool] = False  # int inputs give the default float dtype (div)
+
+    @classmethod
+    def _build_apply(cls) -> Callable[..., Tensor]:
+        forward = cls.forward
+        float_result = cls.float_result
+
+        def apply(a: Any, b: Any) -> Tensor:
+            ctx = _new_node(cls)
+            a_is_tensor = isinstance(a, Tensor)
+            b_is_tensor = isinstance(b, Tensor)
+            meta = False
+            if a_is_tensor and b_is_tensor:
+                ad, bd = a._data, b._data
+                if ad.dtype != bd.dtype or float_result:
+                    ad, bd = _promote_pair(float_result, ad, bd)
+                    meta = True
+                elif ad.shape != bd.shape:
+                    meta = True
+            elif a_is_tensor:
+                ad, bd = a._data, _as_number(b)
+                result = _scalar_dtype(ad.dtype, bd, float_result)
+                if result != ad.dtype:
+                    ad = ad.astype(result)
+                    meta = True
+            else:
+                ad, bd = _as_number(a), b._data
+                result = _scalar_dtype(bd.dtype, ad, float_result)
+                if result != bd.dtype:
+                    bd = bd.astype(result)
+                    meta = True
+            try:
+                out = forward(ctx, ad, bd)
+            except ValueError as err:
+                raise broadcast_error(ad, bd, err) from None
+            if _state.enabled and ((a_is_tensor and a._requires_grad)
+                                   or (b_is_tensor and b._requires_grad)):
+                result = record(ctx, (a, b), out)
+                if meta:
+                    ctx.input_meta = (_meta(a), _meta(b))
+                return result
+            return _make(out)
+
+        return apply
+
+
+def _scalar_dtype(array_dtype: np.dtype, scalar: Any, float_result: bool) -> np.dtype:
+    result = scalar_result(array_dtype, scalar)
+    if float_result and result.kind not in "fc":
+        result = dt.get_default_dtype().np
+    return result
+
+
+def broadcast_error(a: Any, b: Any, err: Exception) -> Exception:
+    """torch's message for operands whose shapes don't broadcast."""
+    sa, sb = np.shape(a), np.shape(b)
+    n = max(len(sa), len(sb))
+    pa, pb = (1,) * (n - len(sa)) + sa, (1,) * (n - len(sb)) + sb
+    for dim in range(n - 1, -1, -1):
+        if pa[dim] != pb[dim] and pa[dim] != 1 and pb[dim] != 1:
+            return RuntimeError(
+                f"The size of tensor a ({pa[dim]}) must match the size of tensor b ({pb[dim]}) "
+                f"at non-singleton dimension {dim}")
+    return err
+
+
+def _meta(x: Any) -> tuple | None:
+    return (x._data.shape, x._data.dtype) if isinstance(x, Tensor) else None
+
+
+def _as_number(x: Any) -> Any:
+    if isinstance(x, (int, float, complex)):
+        return x
+    if isinstance(x, np.generic):
+        return x.item()
+    if isinstance(x, np.ndarray):
+        raise TypeError("ember ops take Tensors, not NumPy arrays: wrap it with ember.tensor()")
+    raise TypeError(f"unsupported operand type: '{type(x).__name__}'")
+
+
+def _promote_pair(float_result: bool, ad: np.ndarray,
+                  bd: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    result = dt.binary_result_np(ad.dtype, ad.ndim == 0, bd.dtype, bd.ndim == 0)
+    if float_result and result.kind not in "fc":
+        result = dt.get_default_dtype().np
+    if ad.dtype != result:
+        ad = ad.astype(result)
+    if bd.dtype != result:
+        bd = bd.astype(result)
+    return ad, bd
+
+
+class UnaryOp(Primitive):
+    """An op of one tensor input (plus keyword params): the shortest recording path."""
+
+
+    @classmethod
+    def _build_apply(cls) -> Callable[..., Tensor]:
+        forward = cls.forward
+
+        def apply(x: Tensor, **params: Any) -> Tensor:
+            ctx = _new_node(cls)
+            out = forward(ctx, x._data, **params)
+            if x._requires_grad and _state.enabled:
+                return record_unary(ctx, x, out)
+            return _make(out)
+
+        return apply

@@ -1,0 +1,3 @@
+"""ember.optim: optimizers with torch's API."""
+
+__all__: list[str] = []

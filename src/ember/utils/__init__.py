@@ -1,0 +1,5 @@
+"""ember.utils: data loading and helpers."""
+
+from . import data
+
+__all__ = ["data"]

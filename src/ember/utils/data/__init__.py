@@ -1,0 +1,3 @@
+"""ember.utils.data: datasets and data loaders with torch's API."""
+
+__all__: list[str] = []
