@@ -69,7 +69,20 @@ class Primitive(Node):
     * ``save_output = True``: ``ctx.saved_tensors`` ends with the op's output.
 
     Anything else backward needs (a dim, indices) the forward stores on ``ctx`` itself.
+
+    For forward-mode AD an op declares how tangents propagate, by one of:
+
+    * ``linear = True``: the op is linear in its tensor inputs (reshape, sum, add, neg, cat),
+      so the output tangent is the op applied to the input tangents;
+    * ``elementwise = True``: the op's Jacobian is diagonal per input (exp, mul, sigmoid), so
+      the output tangent is the sum over inputs of ``backward`` applied to each tangent;
+    * a ``jvp(ctx, tangents, inputs, output)`` static method returning the output tangent.
+
+    An op with none of these raises a clear error under forward-mode AD.
     """
+
+    linear: ClassVar[bool] = False
+    elementwise: ClassVar[bool] = False
 
     _saved: tuple | None = ()
     _saved_versions: tuple = ()

@@ -11,6 +11,8 @@ from .._tensor import Tensor, wrap_dim
 from ._op import UnaryOp, op
 from .samples import softmax_samples
 
+__all__ = ["softmax", "log_softmax"]
+
 
 def _prepare(x: np.ndarray, dtype: dt.dtype | None, name: str) -> np.ndarray:
     if dtype is not None:

@@ -17,6 +17,11 @@ from ._inplace import inplace_binary
 from ._op import BinaryOp, UnaryOp, broadcast_error, op, scalar_result
 from .samples import binary_samples, pow_samples, unary_samples
 
+__all__ = ["add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide",
+           "pow", "reciprocal", "neg", "negative", "eq", "ne", "lt", "le", "gt", "ge",
+           "greater", "less", "greater_equal", "less_equal", "not_equal", "equal",
+           "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not"]
+
 
 @op("AddBackward0", methods=("__add__", "__radd__"), samples=binary_samples())
 class Add(BinaryOp):
@@ -116,6 +121,9 @@ class Reciprocal(UnaryOp):
         return -grad * out * out
 
 
+reciprocal = Reciprocal.apply
+
+
 def _rtruediv(self: Tensor, other: Any) -> Tensor:
     if isinstance(other, Tensor):
         return Div.apply(other, self)
@@ -139,6 +147,9 @@ class Neg(UnaryOp):
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         return -grad
+
+
+neg = negative = Neg.apply
 
 
 def _pos(self: Tensor) -> Tensor:
@@ -338,6 +349,11 @@ Tensor.multiply = mul  # type: ignore[attr-defined]
 Tensor.div = div  # type: ignore[attr-defined]
 Tensor.divide = div  # type: ignore[attr-defined]
 Tensor.true_divide = lambda self, other: div(self, other)  # type: ignore[attr-defined]
+subtract, multiply, divide = sub, mul, div
+
+
+def true_divide(input: Any, other: Any) -> Tensor:
+    return div(input, other)
 
 
 # --- in place -----------------------------------------------------------------------------------

@@ -11,6 +11,8 @@ from .._tensor import Tensor, _make
 from ._op import Primitive, op
 from .samples import where_samples
 
+__all__ = ["where"]
+
 
 @op("WhereBackward0", samples=where_samples())
 class Where(Primitive):

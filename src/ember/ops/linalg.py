@@ -13,6 +13,8 @@ from ._op import Primitive, UnaryOp, op
 from .samples import matmul_samples
 from .shape import SqueezeDim, infer_shape
 
+__all__ = ["matmul", "mm", "bmm", "mv", "dot"]
+
 
 def _same_dtype(a: np.ndarray, b: np.ndarray, name: str) -> None:
     if a.dtype != b.dtype:

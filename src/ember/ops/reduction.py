@@ -12,6 +12,8 @@ from .._tensor import Tensor, wrap_dim
 from ._op import UnaryOp, op
 from .samples import reduction_samples
 
+__all__ = ["sum", "mean"]
+
 
 def normalize_dims(dim: Any, ndim: int) -> tuple[int, ...]:
     """Turns ``dim`` (an int, or a tuple/list of ints) into sorted non-negative dims, with

@@ -19,6 +19,10 @@ from .samples import shape_samples
 
 _state = grad_mode.state
 
+__all__ = ["cat", "concat", "stack", "split", "unbind", "reshape", "view", "flatten",
+           "transpose", "swapaxes", "permute", "movedim", "moveaxis", "squeeze",
+           "unsqueeze", "expand", "clone", "contiguous"]
+
 
 class ViewOp(UnaryOp):
     """A unary op whose output shares the input's storage: the output gets the input's
@@ -555,3 +559,8 @@ def movedim(self: Tensor, source: Any, destination: Any) -> Tensor:
 
 
 Tensor.movedim = Tensor.moveaxis = movedim  # type: ignore[attr-defined]
+
+
+concat = cat
+swapaxes = transpose
+moveaxis = movedim

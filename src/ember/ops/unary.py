@@ -15,6 +15,9 @@ from ._inplace import inplace_unary
 from ._op import UnaryOp, op
 from .samples import unary_samples
 
+__all__ = ["exp", "log", "sqrt", "abs", "absolute", "sign", "sin", "cos", "tanh",
+           "sigmoid", "relu"]
+
 
 def _floating(x: np.ndarray) -> np.ndarray:
     return x if x.dtype.kind in "fc" else x.astype(dt.get_default_dtype().np)
@@ -181,3 +184,8 @@ def _inplace(name: str) -> Any:
 for _name in ("exp", "log", "sqrt", "abs", "sign", "sin", "cos", "tanh", "sigmoid", "relu",
               "neg", "reciprocal"):
     setattr(Tensor, _name + "_", _inplace(_name))
+
+
+exp, log, sqrt, sign = Exp.apply, Log.apply, Sqrt.apply, Sign.apply
+abs = absolute = Abs.apply  # noqa: A001
+sin, cos, tanh, sigmoid, relu = Sin.apply, Cos.apply, Tanh.apply, Sigmoid.apply, Relu.apply
