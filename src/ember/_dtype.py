@@ -98,6 +98,9 @@ def set_default_dtype(d: dtype) -> None:
     if d not in (float32, float64, float16):
         raise TypeError("only floating-point types are supported as the default type")
     _default_dtype = d
+    # promotion results involving Python floats depend on the default dtype
+    binary_result_np.cache_clear()
+    scalar_results.clear()
 
 
 def from_numpy_dtype(np_dtype: np.dtype) -> dtype:
@@ -225,6 +228,10 @@ def binary_result_np(a: np.dtype, a_zero_dim: builtins.bool, b: np.dtype | type,
         result = _combine(a, scalar)
     assert result is not None
     return result
+
+
+# (array dtype, Python scalar type) -> result dtype; the hot path of tensor-scalar ops
+scalar_results: dict[tuple, np.dtype] = {}
 
 
 def can_cast(src: dtype, dst: dtype) -> builtins.bool:

@@ -98,6 +98,7 @@ class Tensor:
     _accumulator: Any = None
     _retains_grad = False
     _post_hooks: dict | None = None
+    _hooks: dict | None = None  # a leaf's gradient hooks (a non-leaf's live on its grad_fn)
     _name: str | None = None
     # The version counter, shared with views: a one-element list, made on first need.
     _vc: list[int] | None = None
@@ -284,11 +285,15 @@ class Tensor:
         a replacement gradient. Returns a handle with ``remove()``."""
         if not self._requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
-        from .autograd.graph import accumulator_of
-
         if self.grad_fn is not None:
             return self.grad_fn._register_tensor_hook(self._output_nr, hook)
-        return accumulator_of(self)._register_tensor_hook(0, hook)
+        from .autograd.graph import _RemovableHandle
+
+        if self._hooks is None:
+            self._hooks = {}
+        handle = _RemovableHandle(self._hooks)
+        self._hooks[handle.id] = hook
+        return handle
 
     def register_post_accumulate_grad_hook(self, hook: Callable[[Tensor], None]) -> Any:
         """Registers ``hook(tensor)`` to run after ``.grad`` of this leaf has been updated."""

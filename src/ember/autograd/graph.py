@@ -133,6 +133,12 @@ class AccumulateGrad(Node):
     def __init__(self, variable: Tensor) -> None:
         self.variable = variable
 
+    @property  # type: ignore[override]
+    def _tensor_hooks(self) -> dict | None:
+        # A leaf's hooks live on the tensor, so they outlive any one graph (and this node).
+        hooks = self.variable._hooks
+        return {0: hooks} if hooks else None
+
     def name(self) -> str:
         return "torch::autograd::AccumulateGrad"
 

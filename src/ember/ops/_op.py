@@ -246,7 +246,7 @@ def _modified_error(node: Node, t: Tensor, version: int, output: bool = False,
 # ---------------------------------------------------------------------------------------------
 # Binary elementwise ops: shared promotion, broadcasting and dtype bookkeeping.
 
-_scalar_results: dict[tuple, np.dtype] = {}
+_scalar_results = dt.scalar_results
 
 
 def scalar_result(array_dtype: np.dtype, scalar: Any) -> np.dtype:
@@ -287,6 +287,10 @@ class BinaryOp(Primitive):
                     meta = True
                 elif ad.shape != bd.shape:
                     meta = True
+            elif a.__class__ is np.ndarray or b.__class__ is np.ndarray:
+                # torch treats an ndarray operand as a tensor (ndarray * Tensor lands here)
+                return apply(_make(np.asarray(a)) if not a_is_tensor else a,
+                             _make(np.asarray(b)) if not b_is_tensor else b)
             elif a_is_tensor:
                 ad, bd = a._data, _as_number(b)
                 result = _scalar_dtype(ad.dtype, bd, float_result)
@@ -343,8 +347,6 @@ def _as_number(x: Any) -> Any:
         return x
     if isinstance(x, np.generic):
         return x.item()
-    if isinstance(x, np.ndarray):
-        raise TypeError("ember ops take Tensors, not NumPy arrays: wrap it with ember.tensor()")
     raise TypeError(f"unsupported operand type: '{type(x).__name__}'")
 
 
