@@ -52,7 +52,7 @@ from ._creation import (
     logspace, manual_seed, ones, ones_like, rand, rand_like, randint, randint_like, randn,
     randn_like, randperm, seed, set_rng_state, tensor, zeros, zeros_like,
 )
-from . import backends, cuda, linalg, nn, optim, utils
+from . import backends, cuda, func, linalg, nn, optim, utils
 
 
 def t(input: Tensor) -> Tensor:

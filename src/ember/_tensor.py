@@ -99,6 +99,7 @@ class Tensor:
     _retains_grad = False
     _post_hooks: dict | None = None
     _hooks: dict | None = None  # a leaf's gradient hooks (a non-leaf's live on its grad_fn)
+    _fw_grad: Tensor | None = None  # the tangent, inside a forward-AD dual level
     _name: str | None = None
     # The version counter, shared with views: a one-element list, made on first need.
     _vc: list[int] | None = None

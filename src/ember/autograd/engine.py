@@ -75,7 +75,7 @@ def run_backward(roots: Sequence[tuple[Node, int]], root_grads: Sequence[Tensor 
             grad = buffers.pop(node, None)
             if node._tensor_hooks:
                 grad = _run_tensor_hooks(node, grad)
-            if node in capture_at:
+            if capture_at and node in capture_at:
                 for nr, i in capture_at[node]:
                     captured[i] = grad[nr] if node.num_outputs > 1 else grad
                 if not any(nxt in deps for nxt in node._next):
@@ -86,7 +86,15 @@ def run_backward(roots: Sequence[tuple[Node, int]], root_grads: Sequence[Tensor 
                 continue
             if node._pre_hooks:
                 grad = _run_pre_hooks(node, grad)
-            grads = _call_backward(node, grad, anomaly)
+            if node.num_outputs == 1 and grad is not None and not (anomaly or node._hooks):
+                # the common case, written out: one output, a gradient, no hooks
+                grads = node.backward(node, grad)  # type: ignore[attr-defined]
+                if grads.__class__ is not tuple:
+                    grads = (grads,)
+                if len(grads) != len(node._next):
+                    raise _count_error(node, grads)
+            else:
+                grads = _call_backward(node, grad, anomaly)
             if not retain_graph:
                 node.release(where)
             meta = node.input_meta
@@ -101,7 +109,11 @@ def run_backward(roots: Sequence[tuple[Node, int]], root_grads: Sequence[Tensor 
                 if g is not None:
                     if meta is not None and meta[i] is not None:
                         g = _conform(g, meta[i])
-                    _add_to_buffer(buffers, nxt, nrs[i] if nrs else 0, g)
+                    if nxt.num_outputs == 1:
+                        old = buffers.get(nxt)
+                        buffers[nxt] = g if old is None else old + g
+                    else:
+                        _add_to_buffer(buffers, nxt, nrs[i] if nrs else 0, g)
                 remaining -= 1
                 if remaining:
                     deps[nxt] = remaining
@@ -170,20 +182,24 @@ def _call_backward(node: Node, grad: Any, anomaly: bool) -> tuple:
     if node.num_outputs == 1:
         if grad is None:
             return (None,) * len(node._next)
-        grads = type(node).backward(node, grad)  # type: ignore[attr-defined]
+        grads = node.backward(node, grad)  # type: ignore[attr-defined]
     else:
         grads = node._backward_multi(grad)  # type: ignore[attr-defined]
     if grads.__class__ is not tuple:
         grads = (grads,)
     if len(grads) != len(node._next):
-        raise RuntimeError(
-            f"function {node.name()} returned an incorrect number of gradients (expected "
-            f"{len(node._next)}, got {len(grads)})")
+        raise _count_error(node, grads)
     if anomaly:
         anomaly_mode.check_backward(node, grads)
     if node._hooks:
         grads = _run_post_hooks(node, grads, grad)
     return grads
+
+
+def _count_error(node: Node, grads: tuple) -> RuntimeError:
+    return RuntimeError(
+        f"function {node.name()} returned an incorrect number of gradients (expected "
+        f"{len(node._next)}, got {len(grads)})")
 
 
 def _conform(grad: Tensor, meta: tuple) -> Tensor:

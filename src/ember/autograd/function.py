@@ -82,10 +82,11 @@ class BackwardFunction(FunctionCtx, Node):
     def num_outputs(self) -> int:  # type: ignore[override]
         return len(self._output_meta)
 
-    def backward(self, *grads: Any) -> Any:
+    @staticmethod
+    def backward(ctx: Any, *grads: Any) -> Any:
         """Called by the engine with one gradient per output (zeros for missing ones unless
-        ``set_materialize_grads(False)``); returns one gradient per input of ``forward``."""
-        return self._call_user_backward(grads)
+        ``set_materialize_grads(False)``); returns one gradient per tensor input."""
+        return ctx._call_user_backward(grads)
 
     def _backward_multi(self, grads: list | None) -> tuple:
         return self._call_user_backward(grads if grads is not None else [None] * self.num_outputs)

@@ -23,10 +23,13 @@ import numpy as np
 
 from .. import _dtype as dt
 from .._tensor import Tensor, _make, shared_counter
-from ..autograd import anomaly_mode, grad_mode
+from ..autograd import anomaly_mode, forward_ad, grad_mode
 from ..autograd.graph import Node, _saved_hooks_stack, accumulator_of, set_edges
 
 _state = grad_mode.state
+# True while a forward-AD dual level is open (autograd/forward_ad.py): ops then propagate
+# tangents. A module global, so the check costs one lookup per op.
+forward_ad_enabled = False
 
 # name -> op class, for the table-driven tests and the README op list
 REGISTRY: dict[str, type[Primitive]] = {}
@@ -87,6 +90,7 @@ class Primitive(Node):
     _saved: tuple | None = ()
     _saved_versions: tuple = ()
     _out_data: np.ndarray | None = None
+    _fw_output: Tensor | None = None
     _unpack_hooks: Any = None
     save_inputs: ClassVar[bool] = False
     save_output: ClassVar[bool] = False
@@ -116,11 +120,17 @@ class Primitive(Node):
             ctx = _new_node(cls)
             arrays = [x._data if isinstance(x, Tensor) else x for x in inputs]
             out = forward(ctx, *arrays, **params)
+            result = None
             if _state.enabled:
                 for x in inputs:
                     if isinstance(x, Tensor) and x._requires_grad:
-                        return record(ctx, inputs, out)
-            return _make(out)
+                        result = record(ctx, inputs, out)
+                        break
+            if result is None:
+                result = _make(out)
+            if forward_ad_enabled:
+                forward_ad.propagate(cls, ctx, inputs, params, result)
+            return result
 
         return apply
 
@@ -139,6 +149,8 @@ class Primitive(Node):
         if self._unpack_hooks is not None:
             saved = tuple(_unpack(self, t) for t in saved)
         if self.save_output:
+            if self._fw_output is not None:  # a forward-AD scratch node (autograd/forward_ad)
+                return (*saved, self._fw_output)
             data = self._out_data
             if data is None:
                 raise self._freed_error()
@@ -198,6 +210,35 @@ def record_unary(ctx: Primitive, x: Tensor, out: np.ndarray) -> Tensor:
         ctx._saved = (x,)
         vc = x._vc
         ctx._saved_versions = (0 if vc is None else vc[0],)
+        if _saved_hooks_stack:
+            _pack_all(ctx)
+    result = _make(out, ctx)
+    if ctx.save_output:
+        save_output(ctx, result)
+    if anomaly_mode._enabled:
+        ctx._anomaly_trace = anomaly_mode.capture_forward_stack()
+    return result
+
+
+def _input_node(x: Any) -> Node | None:
+    if not isinstance(x, Tensor):
+        return None
+    fn = x.grad_fn
+    if fn is None and x._requires_grad:
+        return accumulator_of(x)
+    return fn
+
+
+def record_pair(ctx: Primitive, a: Any, b: Any, out: np.ndarray) -> Tensor:
+    """``record`` for two inputs (binary ops), written out for speed."""
+    ctx._next = (_input_node(a), _input_node(b))
+    nr_a = a._output_nr if isinstance(a, Tensor) else 0
+    nr_b = b._output_nr if isinstance(b, Tensor) else 0
+    if nr_a or nr_b:
+        ctx._next_nr = (nr_a, nr_b)
+    if ctx.save_inputs:
+        ctx._saved = (a, b)
+        ctx._saved_versions = (version_of(a), version_of(b))
         if _saved_hooks_stack:
             _pack_all(ctx)
     result = _make(out, ctx)
@@ -309,11 +350,14 @@ class BinaryOp(Primitive):
                 raise broadcast_error(ad, bd, err) from None
             if _state.enabled and ((a_is_tensor and a._requires_grad)
                                    or (b_is_tensor and b._requires_grad)):
-                result = record(ctx, (a, b), out)
+                result = record_pair(ctx, a, b, out)
                 if meta:
                     ctx.input_meta = (_meta(a), _meta(b))
-                return result
-            return _make(out)
+            else:
+                result = _make(out)
+            if forward_ad_enabled:
+                forward_ad.propagate(cls, ctx, (a, b), {}, result)
+            return result
 
         return apply
 
@@ -374,7 +418,11 @@ class UnaryOp(Primitive):
             ctx = _new_node(cls)
             out = forward(ctx, x._data, **params)
             if x._requires_grad and _state.enabled:
-                return record_unary(ctx, x, out)
-            return _make(out)
+                result = record_unary(ctx, x, out)
+            else:
+                result = _make(out)
+            if forward_ad_enabled:
+                forward_ad.propagate(cls, ctx, (x,), params, result)
+            return result
 
         return apply

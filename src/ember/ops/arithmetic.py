@@ -25,6 +25,7 @@ __all__ = ["add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_d
 
 @op("AddBackward0", methods=("__add__", "__radd__"), samples=binary_samples())
 class Add(BinaryOp):
+    linear = True
     @staticmethod
     def forward(ctx: Any, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return a + b
@@ -36,13 +37,14 @@ class Add(BinaryOp):
 
 @op("SubBackward0", methods=("__sub__",), samples=binary_samples())
 class Sub(BinaryOp):
+    linear = True
     @staticmethod
     def forward(ctx: Any, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return a - b
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple:
-        return grad, -grad
+        return grad, (-grad if ctx._next[1] is not None else None)
 
 
 @op("RsubBackward1", samples=unary_samples(call=lambda lib, x: 3.0 - x))
@@ -56,6 +58,10 @@ class Rsub(UnaryOp):
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         return -grad
+
+    @staticmethod
+    def jvp(ctx: Any, tangents: tuple, inputs: tuple, output: Tensor) -> Tensor:
+        return -tangents[0]
 
     @staticmethod
     def call(x: Tensor, other: Any) -> Tensor:
@@ -72,6 +78,7 @@ Tensor.__rsub__ = Rsub.call  # type: ignore[attr-defined]
 
 @op("MulBackward0", methods=("__mul__", "__rmul__"), samples=binary_samples())
 class Mul(BinaryOp):
+    elementwise = True
     save_inputs = True
 
     @staticmethod
@@ -87,6 +94,7 @@ class Mul(BinaryOp):
 
 @op("DivBackward0", methods=("__truediv__",), samples=binary_samples(positive_rhs=True))
 class Div(BinaryOp):
+    elementwise = True
     save_inputs = True
     float_result = True
 
@@ -106,6 +114,7 @@ class Div(BinaryOp):
 @op("ReciprocalBackward0", methods=("reciprocal",), functions=("reciprocal",),
     samples=unary_samples(domain="nonzero"))
 class Reciprocal(UnaryOp):
+    elementwise = True
     save_output = True
 
     @staticmethod
@@ -136,6 +145,7 @@ Tensor.__rtruediv__ = _rtruediv  # type: ignore[attr-defined]
 @op("NegBackward0", methods=("__neg__", "neg", "negative"), functions=("neg", "negative"),
     samples=unary_samples())
 class Neg(UnaryOp):
+    linear = True
     @staticmethod
     def forward(ctx: Any, x: np.ndarray) -> np.ndarray:
         if x.dtype == np.bool_:
@@ -163,6 +173,7 @@ Tensor.__pos__ = _pos  # type: ignore[attr-defined]
 class Pow(UnaryOp):
     """``x ** exponent`` for a Python number exponent."""
 
+    elementwise = True
     save_inputs = True
 
     @staticmethod
@@ -188,6 +199,7 @@ class Pow(UnaryOp):
 class PowTensor(BinaryOp):
     """``x ** y`` for two tensors."""
 
+    elementwise = True
     save_inputs = True
     save_output = True
 
@@ -216,6 +228,7 @@ class PowTensor(BinaryOp):
 class RPow(UnaryOp):
     """``base ** x`` for a Python number base."""
 
+    elementwise = True
     save_output = True
 
     @staticmethod

@@ -8,12 +8,15 @@ import numpy as np
 
 from .._tensor import Tensor
 from ._op import UnaryOp, op
+from .shape import ViewOp
 
 
 @op("DelayedError")
 class DelayedError(UnaryOp):
     """Passes its input through; differentiating it raises ``message`` (used by
     ``once_differentiable`` to refuse a second-order gradient)."""
+
+    linear = True
 
     @staticmethod
     def forward(ctx: Any, x: np.ndarray, message: str) -> np.ndarray:
@@ -23,3 +26,18 @@ class DelayedError(UnaryOp):
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         raise RuntimeError(ctx.message)
+
+
+@op("AliasBackward0")
+class Alias(ViewOp):
+    """The same data as a new tensor in the graph (``make_dual``, ``unpack_dual``)."""
+
+    linear = True
+
+    @staticmethod
+    def forward(ctx: Any, x: np.ndarray) -> np.ndarray:
+        return x.view()
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        return grad
