@@ -290,17 +290,17 @@ def once_differentiable(fn: Callable) -> Callable:
             outputs = fn(ctx, *args)
         if not grad_mode.state.enabled:
             return outputs
-        requires = any(isinstance(a, Tensor) and a._requires_grad for a in args)
-        if not requires:
+        connected = [a for a in args if isinstance(a, Tensor) and a._requires_grad]
+        if not connected:
             return outputs
         from ..ops.misc import DelayedError
 
         single = not isinstance(outputs, tuple)
         items = (outputs,) if single else outputs
         items = tuple(
-            DelayedError.apply(o, message="trying to differentiate twice a function that was "
-                               "marked with @once_differentiable") if isinstance(o, Tensor)
-            else o for o in items)
+            DelayedError.apply(o, *connected, message="trying to differentiate twice a function "
+                               "that was marked with @once_differentiable")
+            if isinstance(o, Tensor) else o for o in items)
         return items[0] if single else items
 
     return wrapper

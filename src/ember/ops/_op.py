@@ -45,6 +45,7 @@ def op(node: str, methods: tuple[str, ...] = (), functions: tuple[str, ...] = ()
     """
 
     def register(cls: type) -> type:
+        cls.op_name = cls.__name__  # the Python name, before it takes torch's node name
         cls.__name__ = cls.__qualname__ = node
         cls.samples = samples
         cls.methods, cls.functions = methods, functions

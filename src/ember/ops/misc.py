@@ -7,19 +7,18 @@ from typing import Any
 import numpy as np
 
 from .._tensor import Tensor
-from ._op import UnaryOp, op
+from ._op import Primitive, op
 from .shape import ViewOp
 
 
-@op("DelayedError")
-class DelayedError(UnaryOp):
-    """Passes its input through; differentiating it raises ``message`` (used by
-    ``once_differentiable`` to refuse a second-order gradient)."""
-
-    linear = True
+@op("Error")
+class DelayedError(Primitive):
+    """Passes its first input through; differentiating it raises ``message`` (used by
+    ``once_differentiable`` to refuse a second-order gradient). The other inputs only give
+    the node its edges into the graph."""
 
     @staticmethod
-    def forward(ctx: Any, x: np.ndarray, message: str) -> np.ndarray:
+    def forward(ctx: Any, x: np.ndarray, *connected: Any, message: str) -> np.ndarray:
         ctx.message = message
         return x
 

@@ -1,5 +1,5 @@
-"""ember.utils: data loading and helpers."""
+"""ember.utils: data loading, checkpointing."""
 
-from . import data
+from . import checkpoint, data
 
-__all__ = ["data"]
+__all__ = ["checkpoint", "data"]
