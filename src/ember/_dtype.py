@@ -239,5 +239,15 @@ def can_cast(src: dtype, dst: dtype) -> builtins.bool:
     return src.category <= dst.category
 
 
+_KIND_NAMES = {"float16": "Half", "float32": "Float", "float64": "Double", "int8": "Char",
+               "int16": "Short", "int32": "Int", "int64": "Long", "uint8": "Byte",
+               "bool": "Bool", "complex64": "ComplexFloat", "complex128": "ComplexDouble"}
+
+
+def kind_name(d: dtype) -> str:
+    """torch's C++ name of a dtype, as its error messages spell it ('Float', 'Long')."""
+    return _KIND_NAMES[d.name]
+
+
 def finfo_eps(np_dtype: np.dtype) -> builtins.float:
     return builtins.float(np.finfo(np_dtype).eps)

@@ -22,7 +22,10 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from .._dtype import _BY_NUMPY
 from .._tensor import Tensor, _make, bump_version
+from ..ops.reduction import sum_to_size
+from ..ops.shape import cast
 from . import anomaly_mode, grad_mode
 from .graph import AccumulateGrad, Node
 
@@ -206,13 +209,8 @@ def _conform(grad: Tensor, meta: tuple) -> Tensor:
     """Sums a broadcast gradient back to its input's shape and casts it to its dtype."""
     shape, dtype = meta
     if grad._data.shape != shape:
-        from ..ops.reduction import sum_to_size
-
         grad = sum_to_size(grad, shape)
     if grad._data.dtype != dtype:
-        from .._dtype import _BY_NUMPY
-        from ..ops.shape import cast
-
         grad = cast(grad, _BY_NUMPY[dtype])
     return grad
 
@@ -220,8 +218,6 @@ def _conform(grad: Tensor, meta: tuple) -> Tensor:
 def _accumulate(variable: Tensor, grad: Tensor, create_graph: bool) -> None:
     old = variable._grad
     if grad._data.dtype != variable._data.dtype:
-        from ..ops.shape import cast
-
         grad = cast(grad, variable.dtype)
     if old is None:
         if create_graph and grad.grad_fn is not None:

@@ -50,13 +50,13 @@ def _stand_in(target: Tensor, copy: bool) -> Tensor:
 
 
 def _check_cast(result: np.ndarray, target: Tensor) -> None:
-    from .arithmetic import _kind_name
-
+    if result.dtype == target._data.dtype and result.shape == target._data.shape:
+        return
     src, dst = dt._BY_NUMPY[result.dtype], dt._BY_NUMPY[target._data.dtype]
     if not dt.can_cast(src, dst):
         raise RuntimeError(
-            f"result type {_kind_name(src)} can't be cast to the desired output type "
-            f"{_kind_name(dst)}")
+            f"result type {dt.kind_name(src)} can't be cast to the desired output type "
+            f"{dt.kind_name(dst)}")
     if result.shape != target._data.shape:
         raise RuntimeError(
             f"output with shape {list(target._data.shape)} doesn't match the broadcast shape "

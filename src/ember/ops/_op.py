@@ -62,6 +62,9 @@ def op(node: str, methods: tuple[str, ...] = (), functions: tuple[str, ...] = ()
 
 
 FUNCTIONS: dict[str, Callable] = {}
+# each op's apply function -> its class (apply functions are closures sharing one code object,
+# so tools that map a public function to its op, like the coverage test, look here)
+APPLY_OWNERS: dict[Callable, type] = {}
 
 
 class Primitive(Node):
@@ -110,6 +113,7 @@ class Primitive(Node):
         # Each op class gets its own plain-function ``apply`` (a closure over the class), so it
         # can be bound directly as a Tensor method: ``Tensor.__mul__ is Mul.apply``.
         cls.apply = staticmethod(cls._build_apply())  # type: ignore[method-assign]
+        APPLY_OWNERS[cls.apply] = cls
 
     @classmethod
     def _build_apply(cls) -> Callable[..., Tensor]:

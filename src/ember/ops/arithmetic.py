@@ -345,13 +345,7 @@ def _grad_on() -> bool:
     return state.enabled
 
 
-_KIND_NAMES = {"float16": "Half", "float32": "Float", "float64": "Double", "int8": "Char",
-               "int16": "Short", "int32": "Int", "int64": "Long", "uint8": "Byte",
-               "bool": "Bool", "complex64": "ComplexFloat", "complex128": "ComplexDouble"}
-
-
-def _kind_name(d: dt.dtype) -> str:
-    return _KIND_NAMES[d.name]
+_kind_name = dt.kind_name
 
 
 Tensor.add = add  # type: ignore[attr-defined]
