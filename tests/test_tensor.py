@@ -78,9 +78,12 @@ def test_iteration_and_unbind() -> None:
 
 
 def test_requires_grad_rules() -> None:
-    with pytest.raises(RuntimeError, match="only Tensors of floating point and complex dtype "
+    with pytest.raises(RuntimeError, match="Only Tensors of floating point and complex dtype "
                                            "can require gradients"):
         ember.tensor([1, 2], requires_grad=True)
+    with pytest.raises(RuntimeError, match="only Tensors of floating point dtype can require "
+                                           "gradients"):
+        ember.tensor([1, 2]).requires_grad_()
     y = ember.ones(2, requires_grad=True) * 2
     with pytest.raises(RuntimeError, match="you can only change requires_grad flags of leaf "
                                            "variables."):

@@ -88,17 +88,28 @@ def _rng(generator: Generator | None) -> np.random.Generator:
     return (generator or default_generator).rng
 
 
-def _size(size: tuple) -> tuple[int, ...]:
-    if len(size) == 1 and isinstance(size[0], (tuple, list)):
-        size = tuple(size[0])
+def _size(size: tuple, name: str = "zeros") -> tuple[int, ...]:
+    """A factory's size, given as ``f(2, 3)``, ``f((2, 3))`` or ``f([2, 3])``, checked with
+    torch's errors."""
+    if len(size) == 1 and isinstance(size[0], (tuple, list, Tensor)):
+        size = tuple(size[0].tolist() if isinstance(size[0], Tensor) else size[0])
     for s in size:
+        if isinstance(s, Tensor) and s._data.ndim == 0 and s._data.dtype.kind in "iu":
+            s = s.item()
         if not isinstance(s, (int, np.integer)) or isinstance(s, bool):
-            raise TypeError(
-                f"expected a sequence of integers or a single integer, got {s!r}")
+            raise TypeError(f"{name}(): argument 'size' (position 1) must be tuple of ints, "
+                            f"not {type(s).__name__}")
+    dims = tuple(int(s) for s in size)
+    for s in dims:
         if s < 0:
             raise RuntimeError(f"Trying to create tensor with negative dimension {s}: "
-                               f"{list(size)}")
-    return tuple(int(s) for s in size)
+                               f"{list(dims)}")
+    return dims
+
+
+def _need_size(size: tuple, name: str) -> None:
+    if not size:
+        raise TypeError(f'{name}() missing 1 required positional arguments: "size"')
 
 
 def _leaf(data: np.ndarray, requires_grad: bool, out: Tensor | None = None) -> Tensor:
@@ -108,7 +119,10 @@ def _leaf(data: np.ndarray, requires_grad: bool, out: Tensor | None = None) -> T
         return out
     t = _make(data)
     if requires_grad:
-        t.requires_grad_(True)
+        if data.dtype.kind not in "fc":
+            raise RuntimeError(
+                "Only Tensors of floating point and complex dtype can require gradients")
+        t._requires_grad = True
     return t
 
 
@@ -128,10 +142,15 @@ def _infer_array(data: Any) -> np.ndarray:
         data = _unwrap(data)
     try:
         arr = np.array(data)
-    except ValueError as err:
-        raise ValueError(f"expected sequence of equal lengths: {err}") from None
-    if arr.dtype == object:
-        raise TypeError(f"Could not infer dtype of {type(_first(data)).__name__}")
+    except (ValueError, TypeError):
+        arr = None
+    if arr is None or arr.dtype == object:
+        _check_nested(data, 0)
+        raise RuntimeError(f"Could not infer dtype of {type(_first(data)).__name__}")
+    if arr.dtype.kind in "US":
+        raise ValueError(f"too many dimensions '{type(_first(data)).__name__}'")
+    if arr.dtype.kind == "u" and arr.dtype.itemsize == 8 or arr.dtype.kind == "O":
+        raise ValueError("Overflow when unpacking long long")
     kind = arr.dtype.kind
     if kind == "f":
         return arr.astype(dt.get_default_dtype().np)
@@ -142,6 +161,30 @@ def _infer_array(data: Any) -> np.ndarray:
     if kind == "b":
         return arr
     raise TypeError(f"Could not infer dtype of {type(_first(data)).__name__}")
+
+
+def _check_nested(data: Any, dim: int) -> None:
+    """Raises torch's error for ragged nested sequences (or a scalar where a list should be)."""
+    if not isinstance(data, (list, tuple)):
+        return
+    kinds = [isinstance(d, (list, tuple)) for d in data]
+    if any(kinds) and not all(kinds):
+        if kinds[0]:
+            raise TypeError("not a sequence")
+        raise TypeError("'list' object cannot be interpreted as an integer")
+    if data and kinds[0]:
+        length = len(data[0])
+        for d in data:
+            if len(d) != length:
+                raise ValueError(
+                    f"expected sequence of length {length} at dim {dim + 1} (got {len(d)})")
+        for d in data:
+            _check_nested(d, dim + 1)
+    for d in data:
+        if d is None or isinstance(d, str):
+            if isinstance(d, str):
+                raise ValueError("too many dimensions 'str'")
+            raise RuntimeError(f"Could not infer dtype of {type(d).__name__}")
 
 
 def _first(data: Any) -> Any:
@@ -160,7 +203,9 @@ def _contains_tensor(data: Any) -> bool:
 
 def _unwrap(data: Any) -> Any:
     if isinstance(data, Tensor):
-        return data._data.tolist()
+        if data._data.size != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
+        return data._data.item()
     if isinstance(data, (list, tuple)):
         return [_unwrap(d) for d in data]
     return data
@@ -230,14 +275,16 @@ def zeros(*size: Any, dtype: dt.dtype | None = None, device: Any = None,
           requires_grad: bool = False, out: Tensor | None = None, layout: Any = None) -> Tensor:
     """A tensor of zeros of the given size."""
     check_device(device)
-    return _leaf(np.zeros(_size(size), dtype=_float_dtype(dtype)), requires_grad, out)
+    _need_size(size, "zeros")
+    return _leaf(np.zeros(_size(size, "zeros"), dtype=_float_dtype(dtype)), requires_grad, out)
 
 
 def ones(*size: Any, dtype: dt.dtype | None = None, device: Any = None,
          requires_grad: bool = False, out: Tensor | None = None, layout: Any = None) -> Tensor:
     """A tensor of ones of the given size."""
     check_device(device)
-    return _leaf(np.ones(_size(size), dtype=_float_dtype(dtype)), requires_grad, out)
+    _need_size(size, "ones")
+    return _leaf(np.ones(_size(size, "ones"), dtype=_float_dtype(dtype)), requires_grad, out)
 
 
 def empty(*size: Any, dtype: dt.dtype | None = None, device: Any = None,
@@ -245,15 +292,23 @@ def empty(*size: Any, dtype: dt.dtype | None = None, device: Any = None,
           memory_format: Any = None, pin_memory: bool = False) -> Tensor:
     """An uninitialised tensor of the given size."""
     check_device(device)
-    return _leaf(np.empty(_size(size), dtype=_float_dtype(dtype)), requires_grad, out)
+    _need_size(size, "empty")
+    return _leaf(np.empty(_size(size, "empty"), dtype=_float_dtype(dtype)), requires_grad, out)
 
 
 def full(size: Sequence[int], fill_value: Any, *, dtype: dt.dtype | None = None,
          device: Any = None, requires_grad: bool = False, out: Tensor | None = None) -> Tensor:
     """A tensor of ``size`` filled with ``fill_value`` (its dtype inferred from the value)."""
     check_device(device)
+    if not isinstance(size, (tuple, list, Tensor)):
+        raise TypeError("full(): argument 'size' (position 1) must be tuple of ints, not "
+                        f"{type(size).__name__}")
+    if isinstance(fill_value, Tensor):
+        if dtype is None:
+            dtype = fill_value.dtype
+        fill_value = fill_value.item()
     np_dtype = dt.to_numpy_dtype(dtype) if dtype is not None else dt.scalar_dtype(fill_value)
-    return _leaf(np.full(_size((size,)), fill_value, dtype=np_dtype), requires_grad, out)
+    return _leaf(np.full(_size((size,), "full"), fill_value, dtype=np_dtype), requires_grad, out)
 
 
 def _like(input: Tensor, dtype: dt.dtype | None) -> tuple[tuple, np.dtype]:
@@ -282,6 +337,8 @@ def full_like(input: Tensor, fill_value: Any, *, dtype: dt.dtype | None = None,
               device: Any = None, requires_grad: bool = False,
               memory_format: Any = None) -> Tensor:
     shape, np_dtype = _like(input, dtype)
+    if isinstance(fill_value, Tensor):
+        fill_value = fill_value.item()
     return _leaf(np.full(shape, fill_value, dtype=np_dtype), requires_grad)
 
 
@@ -294,10 +351,12 @@ def arange(start: Any, end: Any = None, step: Any = 1, *, dtype: dt.dtype | None
     if end is None:
         start, end = 0, start
     values = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
-    if step == 0:
+    if values[2] == 0:
         raise RuntimeError("step must be nonzero")
+    if not all(math.isfinite(v) for v in values[:2]):
+        raise RuntimeError(f"unsupported range: {values[0]} -> {values[1]}")
     if (values[1] - values[0]) * values[2] < 0:
-        raise RuntimeError("upper bound and larger bound inconsistent with step sign")
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
     if dtype is not None:
         np_dtype = dtype.np
     elif builtins.all(isinstance(v, (int, np.integer)) for v in values):
@@ -331,66 +390,136 @@ def eye(n: int, m: int | None = None, *, dtype: dt.dtype | None = None, device: 
         requires_grad: bool = False, out: Tensor | None = None) -> Tensor:
     """The ``n`` x ``m`` identity matrix."""
     check_device(device)
+    for name, v in (("n", n), ("m", m)):
+        if v is None:
+            continue
+        if not isinstance(v, (int, np.integer)) or isinstance(v, bool):
+            raise TypeError(f"eye(): argument '{name}' (position {1 if name == 'n' else 2}) must "
+                            f"be int, not {type(v).__name__}")
+        if v < 0:
+            raise RuntimeError(f"{name} must be greater or equal to 0, got {v}")
     return _leaf(np.eye(n, m, dtype=_float_dtype(dtype)), requires_grad, out)
 
 
 # --- random ------------------------------------------------------------------------------------
 def rand(*size: Any, generator: Generator | None = None, dtype: dt.dtype | None = None,
-         device: Any = None, requires_grad: bool = False, out: Tensor | None = None) -> Tensor:
+         device: Any = None, requires_grad: bool = False, out: Tensor | None = None,
+         **kwargs: Any) -> Tensor:
     """Uniform samples on [0, 1)."""
     check_device(device)
-    data = _rng(generator).random(_size(size)).astype(_float_dtype(dtype))
+    if "size" in kwargs:
+        size = (kwargs.pop("size"),)
+    if not size:
+        raise TypeError("rand() received an invalid combination of arguments - got (), but "
+                        "expected one of: (tuple of ints size, ...)")
+    np_dtype = _random_float(dtype, "check_uniform_bounds")
+    data = _rng(generator).random(_size(size, "rand")).astype(np_dtype)
     return _leaf(data, requires_grad, out)
 
 
 def randn(*size: Any, generator: Generator | None = None, dtype: dt.dtype | None = None,
-          device: Any = None, requires_grad: bool = False, out: Tensor | None = None) -> Tensor:
+          device: Any = None, requires_grad: bool = False, out: Tensor | None = None,
+          **kwargs: Any) -> Tensor:
     """Standard normal samples."""
     check_device(device)
-    data = _rng(generator).standard_normal(_size(size)).astype(_float_dtype(dtype))
+    if "size" in kwargs:
+        size = (kwargs.pop("size"),)
+    if not size:
+        raise TypeError("randn() received an invalid combination of arguments - got (), but "
+                        "expected one of: (tuple of ints size, ...)")
+    np_dtype = _random_float(dtype, "normal_kernel_cpu")
+    data = _rng(generator).standard_normal(_size(size, "randn")).astype(np_dtype)
     return _leaf(data, requires_grad, out)
 
 
+def _random_float(dtype: dt.dtype | None, kernel: str) -> np.dtype:
+    np_dtype = _float_dtype(dtype)
+    if np_dtype.kind not in "fc":
+        from .ops.arithmetic import _kind_name
+
+        raise NotImplementedError(
+            f'"{kernel}" not implemented for \'{_kind_name(dt._BY_NUMPY[np_dtype])}\'')
+    return np_dtype
+
+
 def randint(*args: Any, size: Any = None, generator: Generator | None = None,
-            dtype: dt.dtype | None = None, device: Any = None,
-            requires_grad: bool = False) -> Tensor:
-    """Integers uniform on [low, high): ``randint(high, size)`` or ``randint(low, high, size)``.
+            dtype: dt.dtype | None = None, device: Any = None, requires_grad: bool = False,
+            low: int | None = None, high: int | None = None,
+            out: Tensor | None = None) -> Tensor:
+    """Integers uniform on ``[low, high)``: ``randint(high, size)`` or
+    ``randint(low, high, size)``; int64 unless ``dtype`` says otherwise.
+
+    Example::
+
+        >>> ember.randint(3, 10, (2,)).dtype
+        ember.int64
     """
     check_device(device)
+    args = list(args)
     if size is None:
-        *bounds, size = args
-    else:
-        bounds = list(args)
-    low, high = (0, bounds[0]) if len(bounds) == 1 else bounds
-    if high <= low:
+        if not args:
+            raise TypeError("randint() missing required argument 'size'")
+        size = args.pop()
+    if not isinstance(size, (tuple, list, Tensor)):
+        raise TypeError(f"randint(): argument 'size' (position {len(args) + 1}) must be tuple "
+                        f"of ints, not {type(size).__name__}")
+    if low is not None:
+        args.insert(0, low)
+    if high is not None:
+        args.append(high)
+    lo, hi = (0, args[0]) if len(args) == 1 else args
+    if hi <= lo:
         raise RuntimeError(
-            f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
-    data = _rng(generator).integers(low, high, size=_size((size,)))
-    return _leaf(data.astype(dtype.np if dtype is not None else np.int64), requires_grad)
+            f"random_ expects 'from' to be less than 'to', but got from={lo} >= to={hi}")
+    data = _rng(generator).integers(lo, hi, size=_size((size,), "randint"))
+    return _leaf(data.astype(dtype.np if dtype is not None else np.int64), requires_grad, out)
 
 
 def randperm(n: int, *, generator: Generator | None = None, dtype: dt.dtype | None = None,
-             device: Any = None, requires_grad: bool = False) -> Tensor:
-    """A random permutation of ``0 .. n-1``."""
+             device: Any = None, requires_grad: bool = False,
+             out: Tensor | None = None) -> Tensor:
+    """A random permutation of ``0 .. n-1`` (int64 by default).
+
+    Example::
+
+        >>> sorted(ember.randperm(4).tolist())
+        [0, 1, 2, 3]
+    """
+    check_device(device)
+    if not isinstance(n, (int, np.integer)) or isinstance(n, bool):
+        raise TypeError(f"randperm(): argument 'n' (position 1) must be int, not "
+                        f"{type(n).__name__}")
+    if n < 0:
+        raise RuntimeError(f"Trying to create tensor with negative dimension {n}: [{n}]")
     data = _rng(generator).permutation(n).astype(dtype.np if dtype is not None else np.int64)
-    return _leaf(data, requires_grad)
+    return _leaf(data, requires_grad, out)
 
 
 def rand_like(input: Tensor, *, dtype: dt.dtype | None = None, device: Any = None,
-              requires_grad: bool = False) -> Tensor:
-    return rand(input._data.shape, dtype=dtype or input.dtype, requires_grad=requires_grad)
+              requires_grad: bool = False, memory_format: Any = None,
+              generator: Generator | None = None) -> Tensor:
+    """Uniform samples on [0, 1) with ``input``'s shape and dtype."""
+    return rand(input._data.shape, dtype=dtype or input.dtype, requires_grad=requires_grad,
+                generator=generator)
 
 
 def randn_like(input: Tensor, *, dtype: dt.dtype | None = None, device: Any = None,
-               requires_grad: bool = False) -> Tensor:
-    return randn(input._data.shape, dtype=dtype or input.dtype, requires_grad=requires_grad)
+               requires_grad: bool = False, memory_format: Any = None,
+               generator: Generator | None = None) -> Tensor:
+    """Standard normal samples with ``input``'s shape and dtype."""
+    return randn(input._data.shape, dtype=dtype or input.dtype, requires_grad=requires_grad,
+                 generator=generator)
 
 
 def randint_like(input: Tensor, low: int = 0, high: int | None = None, *,
-                 dtype: dt.dtype | None = None, device: Any = None) -> Tensor:
+                 dtype: dt.dtype | None = None, device: Any = None,
+                 requires_grad: bool = False, memory_format: Any = None,
+                 generator: Generator | None = None) -> Tensor:
+    """Integers uniform on ``[low, high)`` with ``input``'s shape and dtype."""
     if high is None:
         low, high = 0, low
-    return randint(low, high, input._data.shape, dtype=dtype or input.dtype)
+    return randint(low, high, input._data.shape, dtype=dtype or input.dtype,
+                   requires_grad=requires_grad, generator=generator)
 
 
 # --- legacy typed constructors ------------------------------------------------------------------

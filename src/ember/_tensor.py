@@ -100,6 +100,8 @@ class Tensor:
     _post_hooks: dict | None = None
     _hooks: dict | None = None  # a leaf's gradient hooks (a non-leaf's live on its grad_fn)
     _fw_grad: Tensor | None = None  # the tangent, inside a forward-AD dual level
+    # how a view replays from its parent: (parent, apply, params, output index); ops/views.py
+    _view_src: tuple | None = None
     _name: str | None = None
     # The version counter, shared with views: a one-element list, made on first need.
     _vc: list[int] | None = None
@@ -218,8 +220,7 @@ class Tensor:
                 "computed variable in a subgraph that doesn't require differentiation use "
                 "var_no_grad = var.detach().")
         if requires_grad and self._data.dtype.kind not in "fc":
-            raise RuntimeError(
-                "only Tensors of floating point and complex dtype can require gradients")
+            raise RuntimeError("only Tensors of floating point dtype can require gradients")
         self._requires_grad = builtins.bool(requires_grad)
         return self
 
