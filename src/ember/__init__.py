@@ -9,8 +9,15 @@
 from __future__ import annotations
 
 import builtins as _builtins
+import warnings as _warnings
 
 __version__ = "0.1.0"
+
+# torch computes inf * 0 or 1 / 0 silently; NumPy warns. Silence those warnings where ember's
+# own code calls NumPy (and nowhere else), rather than pay for np.errstate on every op.
+_warnings.filterwarnings(
+    "ignore", message=r"(invalid value|divide by zero|overflow) encountered",
+    category=RuntimeWarning, module=r"ember(\.|$)")
 
 from . import _dtype
 from ._dtype import (

@@ -503,7 +503,9 @@ class Tensor:
     def __repr__(self, *, tensor_contents: Any = None) -> str:
         tail = []
         if self.grad_fn is not None:
-            tail.append(f"grad_fn=<{self.grad_fn.name()}>")
+            # torch prints the node's class name (CopySlices), not name() (which may be
+            # qualified: torch::autograd::CopySlices)
+            tail.append(f"grad_fn=<{type(self.grad_fn).__name__}>")
         elif self._requires_grad:
             tail.append("requires_grad=True")
         return format_tensor(self._data, dtype_suffix(self._data), tail)

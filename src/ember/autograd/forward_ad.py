@@ -126,18 +126,15 @@ def propagate(cls: Any, ctx: Any, inputs: tuple, params: dict, result: Any) -> N
     if all(t is None for t in tangents):
         return
     outputs = result if isinstance(result, tuple) else (result,)
-    if cls.linear:
-        args = [_linear_arg(x, t) for x, t in zip(inputs, tangents)]
-        out_tangent = cls.apply(*args, **params)
-    elif cls.elementwise:
-        out_tangent = _elementwise_jvp(cls, ctx, inputs, tangents, outputs[0])
-    elif "jvp" in _class_attrs(cls):
-        out_tangent = cls.jvp(ctx, tuple(tangents), inputs, outputs[0])
-    else:
-        raise RuntimeError(
-            f"Trying to use forward AD with {cls.__name__.replace('Backward0', '').lower()} "
-            f"({cls.__name__}) that does not support it: ember has no forward-mode rule for "
-            "this op yet.")
+    from ..ops import _op
+
+    # The tangent arithmetic itself must not propagate tangents (its operands are dual
+    # tensors too): one level of forward AD, as ember supports.
+    _op.forward_ad_enabled = False
+    try:
+        out_tangent = _output_tangent(cls, ctx, inputs, params, tangents, outputs[0])
+    finally:
+        _op.forward_ad_enabled = True
     for out, tangent in zip(outputs, out_tangent if isinstance(out_tangent, tuple)
                             else (out_tangent,)):
         if tangent is None or not isinstance(out, Tensor):
@@ -148,6 +145,21 @@ def propagate(cls: Any, ctx: Any, inputs: tuple, params: dict, result: Any) -> N
             tangent = tangent.expand(out._data.shape)
         out._fw_grad = tangent
         _remember(out)
+
+
+def _output_tangent(cls: Any, ctx: Any, inputs: tuple, params: dict, tangents: list,
+                    output: Tensor) -> Any:
+    if cls.linear:
+        args = [_linear_arg(x, t) for x, t in zip(inputs, tangents)]
+        return cls.apply(*args, **params)
+    if cls.elementwise:
+        return _elementwise_jvp(cls, ctx, inputs, tangents, output)
+    if "jvp" in _class_attrs(cls):
+        return cls.jvp(ctx, tuple(tangents), inputs, output)
+    raise RuntimeError(
+        f"Trying to use forward AD with {cls.__name__.replace('Backward0', '').lower()} "
+        f"({cls.__name__}) that does not support it: ember has no forward-mode rule for "
+        "this op yet.")
 
 
 def _class_attrs(cls: type) -> set:

@@ -64,6 +64,9 @@ def _embed(values: Tensor, shape: tuple, dtype: Any, steps: list[tuple]) -> Tens
 class CopySlices(Primitive):
     """The node of a base tensor written through one of its views (see the NOTE above)."""
 
+    def name(self) -> str:
+        return "torch::autograd::CopySlices"
+
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple:
         fn = ctx.fn
