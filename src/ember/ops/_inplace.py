@@ -67,6 +67,10 @@ def write_result(target: Tensor, result: Tensor) -> Tensor:
     """Writes ``result`` into ``target``'s storage and moves ``target`` to ``result``'s place
     in the graph."""
     _check_cast(result._data, target)
+    if result.grad_fn is not None and target._base is not None:
+        from .views import check_replayable
+
+        check_replayable(target)  # before writing: a failed in-place op changes nothing
     if target._data.flags.writeable:
         np.copyto(target._data, result._data, casting="unsafe")
     else:

@@ -3,243 +3,847 @@
 ``x[key]`` follows torch's decomposition, so its nodes carry torch's names: each integer is a
 ``select`` (SelectBackward0), each non-trivial slice a ``slice`` (SliceBackward0), each None an
 ``unsqueeze``; these are views. Integer-tensor, list and boolean-mask indices then apply
-together as one advanced ``index`` (IndexBackward0), which copies.
+together as one advanced ``index`` (IndexBackward0), which copies. A key that does nothing
+(``x[...]``) gives an alias (AliasBackward0).
+
+NOTE [The index plan]
+    A key is parsed once into a *plan*: the basic steps (select / slice / unsqueeze, each with
+    the dim it acts on) and, if the key has advanced parts, one NumPy key applied to the result
+    of those steps. ``x[key]`` replays the steps as ember view ops; ``x[key] = value`` replays
+    them on NumPy views of the data (which write through) and assigns. All checks (bounds, mask
+    shapes, broadcasting) happen while planning, so a failing assignment writes nothing.
 """
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
 
-from .._tensor import Tensor, bump_version
+from .._tensor import Tensor, _legacy_type_name, _make, bump_version
 from ..autograd import grad_mode
-from ._inplace import _stand_in, check_inplace, write_result
-from ._op import Primitive, op
-from .samples import index_samples
-from .shape import ViewOp
+from ._inplace import (
+    _LEAF_ERROR,
+    _VIEW_OF_LEAF_ERROR,
+    _stand_in,
+    check_inplace,
+    inplace_binary,
+    write_result,
+)
+from ._op import Primitive, UnaryOp, broadcast_error, op
+from .samples import Sample, _values
+from .shape import Unsqueeze, ViewOp
 
 _state = grad_mode.state
 
+__all__: list[str] = []
 
-class _Gather:
+# kinds of key items, and kinds of plan steps
+_INT, _SLC, _NONE, _ELL, _BOOL, _ARR, _MASK = range(7)
+_SELECT, _SLICE, _UNSQUEEZE = range(3)
+_DROP = object()  # marks dims a multi-dim mask covers, removed from the NumPy key
+_INDEX_DTYPE_ERROR = "tensors used as indices must be long, int, byte or bool tensors"
+
+
+def _index_samples(kind: str) -> Any:
+    x = _values((3, 4), "real", 0)
+    c = _values((2, 3, 4), "real", 1)
+    mask = np.array([[True, False, True, True], [False, False, True, False],
+                     [True, True, False, False]])
+
+    def idx(*rows: Any) -> np.ndarray:
+        return np.array(rows, dtype=np.int64)
+
+    table: dict[str, list[Sample]] = {
+        "select": [Sample(lambda lib, t: t[1], (x,), "int"),
+                   Sample(lambda lib, t: t[:, -1], (x,), "column"),
+                   Sample(lambda lib, t, i: t[i], (x, np.array(2)), "0-d-tensor"),
+                   Sample(lambda lib, t: t[1, ..., 2], (c,), "ellipsis")],
+        "slice": [Sample(lambda lib, t: t[1:], (x,), "rows"),
+                  Sample(lambda lib, t: t[:, ::2], (x,), "step"),
+                  Sample(lambda lib, t: t[-2:, 1:3], (x,), "negative"),
+                  Sample(lambda lib, t: t[5:], (x,), "empty")],
+        "alias": [Sample(lambda lib, t: t[...], (x,), "ellipsis"),
+                  Sample(lambda lib, t: t[(slice(None),)], (x,), "colon")],
+        "advanced": [
+            Sample(lambda lib, t: t[[0, 2, 0]], (x,), "list-repeat"),
+            Sample(lambda lib, t: t[t > 0], (x,), "mask"),
+            Sample(lambda lib, t, m: t[m], (x, mask), "mask-tensor"),
+            Sample(lambda lib, t, m: t[:, m[0]], (x, mask), "partial-mask"),
+            Sample(lambda lib, t, m: t[m[:2, :3]], (c, mask), "leading-mask"),
+            Sample(lambda lib, t, i: t[i], (x, idx([0, -1], [1, 1])), "2-d-index"),
+            Sample(lambda lib, t, i, j: t[i, j], (x, idx(0, 2, 2), idx(-1, 0, 0)), "pairs"),
+            Sample(lambda lib, t, i, j: t[i, :, j], (c, idx(1, 0), idx(3, 3)), "separated"),
+            Sample(lambda lib, t, i, j: t[:, i, j], (c, idx(1, 0), idx(3, 3)), "adjacent"),
+            Sample(lambda lib, t, i: t[None, 1, i, None], (c, idx(2, 0, 2)), "mixed"),
+            Sample(lambda lib, t: t[[[0], [1]], [0, 3]], (x,), "broadcast"),
+            Sample(lambda lib, t: t[True], (x,), "true"),
+            Sample(lambda lib, t: t[1, False], (x,), "false"),
+            Sample(lambda lib, t, i: t[i], (x, np.zeros(0, np.int64)), "empty"),
+            Sample(lambda lib, t: t[..., [1, 1]], (c,), "ellipsis-list"),
+            Sample(lambda lib, t: t[lib.nonzero(t > 0, as_tuple=True)], (x,), "nonzero"),
+            Sample(lambda lib, t: t[(t > 0).nonzero().unbind(1)], (x,), "nonzero-rows")],
+        "put": [Sample(_put, (x, _values((4,), "real", 2)), "rows"),
+                Sample(_put_pairs, (x, _values((2,), "real", 3)), "repeat", gradcheck=False),
+                Sample(_put_basic, (x, _values((3,), "real", 4)), "copy-slices")],
+    }
+    return lambda cls: table[kind]
+
+
+def _put(lib: Any, t: Any, v: Any) -> Any:
+    out = t * 1
+    out[[0, 2]] = v
+    return out
+
+
+def _put_pairs(lib: Any, t: Any, v: Any) -> Any:
+    out = t * 1
+    out[[1, 1], [0, 0]] = v  # repeated positions: every value still gets its gradient
+    return out
+
+
+def _put_basic(lib: Any, t: Any, v: Any) -> Any:
+    out = t * 1
+    out[:, 1] = v
+    return out
+
+
+class _Indexed:
     """Backward shared by the indexing ops: the gradient lands at the indexed positions of a
     zero tensor of the input's shape."""
 
+    linear = True
+
     @staticmethod
-    def forward(ctx: Any, x: np.ndarray, key: Any) -> np.ndarray:
-        ctx.input_shape, ctx.key = x.shape, key
+    def forward(ctx: Any, x: np.ndarray, key: Any, accumulate: bool = False) -> np.ndarray:
+        ctx.input_shape, ctx.key, ctx.accumulate = x.shape, key, accumulate
         return x[key]
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
-        return IndexPutInto.apply(grad, shape=ctx.input_shape, key=ctx.key)
+        return IndexPutInto.apply(grad, shape=ctx.input_shape, key=ctx.key,
+                                  accumulate=ctx.accumulate)
 
 
-@op("SelectBackward0", samples=index_samples("select"))
-class Select(_Gather, ViewOp):
+_Gather = _Indexed  # the name other modules import
+
+
+@op("SelectBackward0", samples=_index_samples("select"))
+class Select(_Indexed, ViewOp):
     pass
 
 
-@op("SliceBackward0", samples=index_samples("slice"))
-class Slice(_Gather, ViewOp):
+@op("SliceBackward0", samples=_index_samples("slice"))
+class Slice(_Indexed, ViewOp):
     pass
 
 
-@op("IndexBackward0", samples=index_samples("advanced"))
-class Index(_Gather, Primitive):
+@op("IndexBackward0", samples=_index_samples("advanced"))
+class Index(_Indexed, UnaryOp):
     pass
+
+
+@op("AliasBackward0", samples=_index_samples("alias"))
+class Alias(ViewOp):
+    linear = True
+
+    @staticmethod
+    def forward(ctx: Any, x: np.ndarray) -> np.ndarray:
+        return x.view()
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        return grad
 
 
 @op("IndexPutIntoBackward0")
-class IndexPutInto(Primitive):
-    """Scatters ``grad`` into zeros of ``shape`` at ``key``, adding where indices repeat. The
-    backward of the indexing ops, differentiable so that double backward works."""
+class IndexPutInto(UnaryOp):
+    """Scatters ``grad`` into zeros of ``shape`` at ``key``, adding where indices repeat
+    (``accumulate``). The backward of the indexing ops, differentiable for double backward."""
+
+    linear = True
 
     @staticmethod
-    def forward(ctx: Any, grad: np.ndarray, shape: tuple, key: Any) -> np.ndarray:
-        ctx.key = key
+    def forward(ctx: Any, grad: np.ndarray, shape: tuple, key: Any,
+                accumulate: bool = False) -> np.ndarray:
+        ctx.key, ctx.accumulate = key, accumulate
         out = np.zeros(shape, dtype=grad.dtype)
-        np.add.at(out, key, grad)
+        if accumulate:
+            np.add.at(out, key, grad)
+        else:
+            out[key] = grad
         return out
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
-        return Index.apply(grad, key=ctx.key)
+        return Index.apply(grad, key=ctx.key, accumulate=ctx.accumulate)
 
 
-def _index_array(index: Any, dim_size: int | None) -> np.ndarray:
-    arr = index._data if isinstance(index, Tensor) else np.asarray(index)
-    if arr.dtype == np.bool_ or arr.dtype.kind in "iu":
-        return arr
-    if arr.size == 0:
-        return arr.astype(np.int64)
-    raise IndexError(
-        "tensors used as indices must be long, int, byte or bool tensors")
+# --- parsing a key into a plan -------------------------------------------------------------------
+def _tensor_index(data: np.ndarray) -> tuple:
+    kind = data.dtype
+    if kind == np.bool_ or kind == np.uint8:
+        if kind == np.uint8:
+            warnings.warn("indexing with dtype ember.uint8 is now deprecated, please use a dtype "
+                          "ember.bool instead.", UserWarning, stacklevel=4)
+            data = data.astype(np.bool_)
+        if data.ndim == 0:
+            return _BOOL, bool(data), 0
+        return _MASK, data, data.ndim
+    if kind == np.int64 or kind == np.int32:
+        if data.ndim == 0:
+            return _INT, int(data), 1
+        return _ARR, data, 1
+    raise IndexError(_INDEX_DTYPE_ERROR)
 
 
-def _is_advanced(item: Any) -> bool:
-    return isinstance(item, (Tensor, list, np.ndarray)) or (
-        isinstance(item, tuple))
+def _sequence_index(seq: Any) -> tuple:
+    # torch turns an index list into a long tensor (a bool one if every item is a bool)
+    try:
+        arr = np.asarray(seq)
+    except ValueError:
+        raise ValueError("expected sequence of equal length lists as an index") from None
+    if arr.dtype == np.bool_ and arr.ndim:
+        return _MASK, arr, arr.ndim
+    if arr.size == 0 or arr.dtype.kind in "iuf":
+        return _ARR, arr.astype(np.int64, copy=False), 1
+    raise IndexError(_INDEX_DTYPE_ERROR)
 
 
-def _check_bounds(index: int, size: int, dim: int) -> int:
-    if not -size <= index < size:
+def _classify(item: Any) -> tuple:
+    """``(kind, value, dims consumed)`` of one item of a key."""
+    if item is None:
+        return _NONE, None, 0
+    if item is Ellipsis:
+        return _ELL, None, 0
+    if isinstance(item, (bool, np.bool_)):
+        return _BOOL, bool(item), 0
+    if isinstance(item, (int, np.integer)):
+        return _INT, int(item), 1
+    if isinstance(item, slice):
+        return _SLC, item, 1
+    if isinstance(item, Tensor):
+        return _tensor_index(item._data)
+    if isinstance(item, np.ndarray):
+        return _tensor_index(item)
+    if isinstance(item, (list, tuple)):
+        return _sequence_index(item)
+    if isinstance(item, float):
         raise IndexError(
-            f"index {index} is out of bounds for dimension {dim} with size {size}")
-    return index + size if index < 0 else index
+            "only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables are "
+            "valid indices (got float)")
+    raise TypeError(f"new(): invalid data type '{type(item).__name__}'")
 
 
-def getitem(self: Tensor, key: Any) -> Tensor:
-    """``self[key]`` with torch's semantics and node names."""
-    if not isinstance(key, tuple):
-        key = (key,)
-    # expand the Ellipsis into full slices
-    consumed = sum(_index_ndim(k) for k in key if k is not Ellipsis)
-    if consumed > self._data.ndim:
-        raise IndexError(
-            f"too many indices for tensor of dimension {self._data.ndim}")
-    if any(k is Ellipsis for k in key):
-        at = next(i for i, k in enumerate(key) if k is Ellipsis)
-        fill = (slice(None),) * (self._data.ndim - consumed)
-        key = key[:at] + fill + tuple(k for k in key[at + 1:] if k is not Ellipsis)
-    result = self
+def _as_items(key: Any) -> tuple:
+    """The key as a tuple of items; a short list holding sequences, slices, None or Ellipsis
+    counts as a tuple (NumPy's legacy rule, which torch keeps with a warning)."""
+    if isinstance(key, tuple):
+        return key
+    if isinstance(key, list) and len(key) < 32 and any(
+            k is None or k is Ellipsis or isinstance(k, (slice, list, tuple, Tensor, np.ndarray))
+            for k in key):
+        warnings.warn(
+            "Using a non-tuple sequence for multidimensional indexing is deprecated; use "
+            "x[tuple(seq)] instead of x[seq]. A future version will read it as a tensor "
+            "index, x[ember.tensor(seq)].", UserWarning, stacklevel=3)
+        return tuple(key)
+    return (key,)
+
+
+def _check_slice(s: slice) -> None:
+    if s.step is not None:
+        step = int(s.step)
+        if step == 0:
+            raise ValueError("slice step cannot be zero")
+        if step < 0:
+            raise ValueError("step must be greater than zero")
+
+
+def _plan(shape: tuple, items: tuple) -> tuple[list, tuple | None, bool]:
+    """Parses ``items`` against a tensor of ``shape`` (see NOTE [The index plan]): returns the
+    basic steps, the advanced NumPy key (or None) and whether its indices may repeat."""
+    ndim = len(shape)
+    parsed = [_classify(item) for item in items]
+    consumed = sum(p[2] for p in parsed)
+    if consumed > ndim:
+        raise IndexError(f"too many indices for tensor of dimension {ndim}")
+    steps: list[tuple] = []
+    current = list(shape)
+    adv: list[tuple] = []
     dim = 0
-    advanced: list[tuple[int, Any]] = []
-    for item in key:
-        if item is None:
-            from .shape import Unsqueeze
-
-            result = Unsqueeze.apply(result, dim=dim)
-            dim += 1
-        elif isinstance(item, (bool, np.bool_)) or (
-                isinstance(item, Tensor) and item._data.ndim == 0 and item.dtype.name == "bool"):
-            advanced.append((dim, np.asarray(bool(item))))
-            result = Unsqueeze_(result, dim)
-            dim += 1
-        elif isinstance(item, (int, np.integer)) or (
-                isinstance(item, Tensor) and item._data.ndim == 0
-                and item._data.dtype.kind in "iu"):
-            size = result._data.shape[dim]
-            index = _check_bounds(int(item), size, dim)
-            sel = (slice(None),) * dim + (index,)
-            result = Select.apply(result, key=sel)
-        elif isinstance(item, slice):
-            if item.step is not None and int(item.step) <= 0:
-                raise ValueError("step must be greater than zero")
-            if item != slice(None):
-                result = Slice.apply(result, key=(slice(None),) * dim + (item,))
-            dim += 1
-        else:
-            arr = _index_array(item, result._data.shape[dim])
-            advanced.append((dim, arr))
-            dim += arr.ndim if arr.dtype == np.bool_ else 1
-    if advanced:
-        return _advanced(result, advanced)
-    if result is self:
-        return Slice.apply(self, key=(slice(None),))
-    return result
-
-
-def Unsqueeze_(t: Tensor, dim: int) -> Tensor:  # noqa: N802
-    from .shape import Unsqueeze
-
-    return Unsqueeze.apply(t, dim=dim)
-
-
-def _index_ndim(k: Any) -> int:
-    if k is None or isinstance(k, (bool, np.bool_)):
-        return 0
-    if isinstance(k, Tensor) and k._data.dtype == np.bool_:
-        return max(k._data.ndim, 0) if k._data.ndim else 0
-    if isinstance(k, np.ndarray) and k.dtype == np.bool_:
-        return k.ndim
-    return 1
-
-
-def _advanced(x: Tensor, items: list[tuple[int, np.ndarray]]) -> Tensor:
-    key: list[Any] = [slice(None)] * x._data.ndim
-    for dim, arr in items:
-        if arr.dtype == np.bool_:
-            if arr.ndim == 0:
-                key[dim] = None if arr else slice(0, 0)
-                continue
-            shape = x._data.shape[dim:dim + arr.ndim]
-            if arr.shape != shape:
+    for pos, (kind, value, _) in enumerate(parsed):
+        if kind == _INT:
+            size = current[dim]
+            if not -size <= value < size:
                 raise IndexError(
-                    f"The shape of the mask {list(arr.shape)} at index {dim} does not match the "
-                    f"shape of the indexed tensor {list(x._data.shape)} at index {dim}")
-            key[dim] = arr
+                    f"index {value} is out of bounds for dimension {pos} with size {size}")
+            steps.append((_SELECT, dim, value + size if value < 0 else value))
+            del current[dim]
+        elif kind == _SLC:
+            _check_slice(value)
+            size = current[dim]
+            if not (value.start in (None, 0) and value.step in (None, 1)
+                    and (value.stop is None or value.stop >= size)):
+                steps.append((_SLICE, dim, value))
+                current[dim] = len(range(*value.indices(size)))
+            dim += 1
+        elif kind == _NONE or kind == _BOOL:
+            steps.append((_UNSQUEEZE, dim, None))
+            current.insert(dim, 1)
+            if kind == _BOOL:  # True/False index the new dim with [0] / []
+                adv.append((dim, _ARR, np.zeros(1 if value else 0, dtype=np.int64)))
+            dim += 1
+        elif kind == _ELL:
+            dim += ndim - consumed
+        else:
+            adv.append((dim, kind, value))
+            dim += value.ndim if kind == _MASK else 1
+    if not adv:
+        return steps, None, False
+    key, accumulate = _advanced_key(current, adv)
+    return steps, key, accumulate
+
+
+def _advanced_key(shape: list, adv: list) -> tuple[tuple, bool]:
+    key: list[Any] = [slice(None)] * len(shape)
+    index_shapes: list[tuple] = []
+    for dim, kind, arr in adv:
+        if kind == _MASK:
+            have = tuple(shape[dim:dim + arr.ndim])
+            if arr.shape != have:
+                j = next(j for j in range(arr.ndim)
+                         if j >= len(have) or arr.shape[j] != have[j])
+                raise IndexError(
+                    f"The shape of the mask {list(arr.shape)} at index {j} does not match the "
+                    f"shape of the indexed tensor {shape} at index {dim + j}")
+            if len(adv) > 1:
+                index_shapes += [(int(np.count_nonzero(arr)),)] * arr.ndim
+        else:
+            index_shapes.append(arr.shape)
+    empty = False
+    if len(index_shapes) > 1:
+        try:
+            empty = 0 in np.broadcast_shapes(*index_shapes)
+        except ValueError:
+            raise IndexError(
+                "shape mismatch: indexing tensors could not be broadcast together with shapes "
+                + ", ".join(str(list(s)) for s in index_shapes)) from None
+    accumulate = False
+    ordinal = 0  # torch numbers the dims of an advanced index among the index tensors
+    for dim, kind, arr in adv:
+        key[dim] = arr
+        if kind == _MASK:
             for extra in range(1, arr.ndim):
                 key[dim + extra] = _DROP
-        else:
-            size = x._data.shape[dim]
-            if arr.size and (arr.max() >= size or arr.min() < -size):
-                bad = int(arr.max()) if arr.max() >= size else int(arr.min())
+            ordinal += arr.ndim
+            continue
+        size = shape[dim]
+        if arr.size and not empty:  # torch checks only the indices it reads
+            if arr.max() >= size or arr.min() < -size:
+                bad = arr.ravel()[np.flatnonzero((arr >= size) | (arr < -size))[0]]
                 raise IndexError(
-                    f"index {bad} is out of bounds for dimension {dim} with size {size}")
-            key[dim] = arr
-    final = tuple(k for k in key if k is not _DROP)
-    return Index.apply(x, key=final)
+                    f"index {bad} is out of bounds for dimension {ordinal} with size {size}")
+            accumulate = accumulate or arr.size > 1
+        ordinal += 1
+    while key and isinstance(key[-1], slice) and key[-1] == slice(None):
+        key.pop()
+    return tuple(k for k in key if k is not _DROP), accumulate
 
 
-_DROP = object()
+def _apply_plan(t: Tensor, steps: list, key: tuple | None, accumulate: bool) -> Tensor:
+    for kind, dim, arg in steps:
+        if kind == _SELECT:
+            t = Select.apply(t, key=(slice(None),) * dim + (arg, ...))
+        elif kind == _SLICE:
+            t = Slice.apply(t, key=(slice(None),) * dim + (arg,))
+        else:
+            t = Unsqueeze.apply(t, dim=dim)
+    if key is not None:
+        t = Index.apply(t, key=key, accumulate=accumulate)
+    return t
 
 
-@op("IndexPutBackward0")
+def _basic_view(data: np.ndarray, steps: list) -> np.ndarray:
+    """The steps replayed on NumPy views: writing into the result writes into ``data``."""
+    for kind, dim, arg in steps:
+        if kind == _UNSQUEEZE:
+            data = np.expand_dims(data, dim)
+        elif kind == _SELECT:
+            data = data[(slice(None),) * dim + (arg, ...)]
+        else:
+            data = data[(slice(None),) * dim + (arg,)]
+    return data
+
+
+# --- x[key] ----------------------------------------------------------------------------------
+def getitem(self: Tensor, key: Any) -> Tensor:
+    """``self[key]`` with torch's semantics and node names."""
+    cls = key.__class__
+    data = self._data
+    if cls is int:  # x[i]: the hottest key
+        if not data.ndim:
+            raise IndexError(
+                "invalid index of a 0-dim tensor. Use `tensor.item()` in Python or "
+                "`tensor.item<T>()` in C++ to convert a 0-dim tensor to a number")
+        size = data.shape[0]
+        if not -size <= key < size:
+            raise IndexError(f"index {key} is out of bounds for dimension 0 with size {size}")
+        return Select.apply(self, key=(key, ...))  # the Ellipsis keeps a 0-d result a view
+    if cls is slice:
+        if not data.ndim:
+            raise IndexError("slice() cannot be applied to a 0-dim tensor.")
+        _check_slice(key)
+        return Slice.apply(self, key=(key,))
+    if cls is Tensor and key._data.dtype == np.bool_ and key._data.shape == data.shape \
+            and data.ndim:  # x[mask]
+        return Index.apply(self, key=(key._data,))
+    if cls is Tensor and key._data.dtype == np.int64 and key._data.ndim == 1 and data.ndim:
+        index = key._data  # x[idx]
+        size = data.shape[0]
+        if not index.size or (index.max() < size and index.min() >= -size):
+            return Index.apply(self, key=(index,), accumulate=index.size > 1)
+    if cls is tuple and len(key) <= data.ndim and all(
+            k.__class__ is int or k.__class__ is slice for k in key):  # x[:, j], x[i, 1:]
+        return _basic(self, key)
+    steps, adv, accumulate = _plan(data.shape, _as_items(key))
+    if not steps and adv is None:
+        return Alias.apply(self)
+    return _apply_plan(self, steps, adv, accumulate)
+
+
+def _basic(self: Tensor, key: tuple) -> Tensor:
+    """``self[key]`` for a key of ints and slices only: each item acts on one input dim."""
+    shape = self._data.shape
+    result = self
+    dim = 0
+    for pos, k in enumerate(key):
+        size = shape[pos]
+        if k.__class__ is int:
+            if not -size <= k < size:
+                raise IndexError(
+                    f"index {k} is out of bounds for dimension {pos} with size {size}")
+            result = Select.apply(result, key=(slice(None),) * dim + (k, ...))
+            continue
+        _check_slice(k)
+        if not (k.start in (None, 0) and k.step in (None, 1)
+                and (k.stop is None or k.stop >= size)):
+            result = Slice.apply(result, key=(slice(None),) * dim + (k,))
+        dim += 1
+    return Alias.apply(self) if result is self else result
+
+
+# --- x[key] = value ------------------------------------------------------------------------------
+@op("IndexPutBackward0", samples=_index_samples("put"))
 class IndexPut(Primitive):
-    """``out = x.clone(); out[key] = value``: the recorded form of ``x[key] = value``."""
+    """``out = x.clone(); out[key] = value``: the recorded form of ``x[key] = value`` (with an
+    advanced key; ``CopySlices`` below names the basic-key form as torch does)."""
 
-    save_inputs = False
+    linear = True
 
     @staticmethod
-    def forward(ctx: Any, x: np.ndarray, value: Any, key: Any) -> np.ndarray:
-        ctx.key = key
-        ctx.value_shape = np.shape(value)
+    def forward(ctx: Any, x: np.ndarray, value: Any, steps: list, key: tuple | None,
+                accumulate: bool) -> np.ndarray:
+        ctx.plan = (steps, key, accumulate)
+        ctx.value_meta = (np.shape(value), getattr(value, "dtype", None))
         out = x.copy()
-        out[key] = value
+        _write(out, steps, key, value)
         return out
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple:
-        grad_x = IndexPut.apply(grad, 0.0, key=ctx.key) if ctx._next[0] else None
-        grad_value = None
-        if ctx._next[1]:
+        steps, key, accumulate = ctx.plan
+        grad_x = grad_value = None
+        if ctx._next[0] is not None:
+            grad_x = type(ctx).apply(grad, 0.0, steps=steps, key=key, accumulate=accumulate)
+        if ctx._next[1] is not None:
             from .reduction import sum_to_size
 
-            grad_value = sum_to_size(Index.apply(grad, key=ctx.key), ctx.value_shape)
+            shape, np_dtype = ctx.value_meta
+            grad_value = _apply_plan(grad, steps, key, accumulate)
+            stripped = _strip_ones(shape)
+            grad_value = sum_to_size(grad_value, stripped)
+            if stripped != shape:
+                grad_value = grad_value.reshape(shape)
+            if np_dtype is not None and np_dtype != grad_value._data.dtype:
+                from .. import _dtype as dt
+
+                grad_value = grad_value.to(dt._BY_NUMPY[np_dtype])
         return grad_x, grad_value
 
 
-def _numpy_key(key: Any) -> Any:
-    """The NumPy spelling of a torch index (tensors become arrays)."""
-    if not isinstance(key, tuple):
-        key = (key,)
-    out = []
-    for k in key:
-        if isinstance(k, Tensor):
-            out.append(k._data if k._data.ndim else k._data.item())
-        elif isinstance(k, list):
-            out.append(np.asarray(k))
+class CopySlices(IndexPut):
+    """``x[key] = value`` with a basic key (ints, slices, None): torch records it as
+    CopySlices."""
+
+    def name(self) -> str:
+        return "torch::autograd::CopySlices"
+
+
+def _strip_ones(shape: tuple) -> tuple:
+    i = 0
+    while i < len(shape) and shape[i] == 1:
+        i += 1
+    return tuple(shape[i:])
+
+
+def _write(data: np.ndarray, steps: list, key: tuple | None, value: Any) -> None:
+    view = _basic_view(data, steps)
+    if isinstance(value, np.ndarray):
+        value = value.reshape(_strip_ones(value.shape))
+    try:
+        if key is None:
+            view[...] = value
         else:
-            out.append(k)
-    return tuple(out)
+            view[key] = value
+    except ValueError:
+        raise _value_shape_error(view, key, np.shape(value), data.dtype) from None
+
+
+def _value_shape_error(view: np.ndarray, key: tuple | None, vshape: tuple,
+                       np_dtype: np.dtype) -> RuntimeError:
+    if key is not None:
+        target = np.broadcast_to(np.empty((), np.int8), view.shape)[key].shape
+        return RuntimeError(
+            f"shape mismatch: value tensor of shape {list(vshape)} cannot be broadcast to "
+            f"indexing result of shape {list(target)}")
+    target = view.shape
+    if len(vshape) > len(target):
+        from .. import _dtype as dt
+
+        kind = _legacy_type_name(dt._BY_NUMPY[np_dtype])
+        return RuntimeError(
+            f"expand({kind}{{{list(vshape)}}}, size={list(target)}): the number of sizes "
+            f"provided ({len(target)}) must be greater or equal to the number of dimensions in "
+            f"the tensor ({len(vshape)})")
+    lead = len(target) - len(vshape)
+    dim = next(i for i in range(len(vshape))
+               if vshape[i] != 1 and vshape[i] != target[lead + i])
+    return RuntimeError(
+        f"The expanded size of the tensor ({target[lead + dim]}) must match the existing size "
+        f"({vshape[dim]}) at non-singleton dimension {lead + dim}.  Target sizes: "
+        f"{list(target)}.  Tensor sizes: {list(vshape)}")
 
 
 def setitem(self: Tensor, key: Any, value: Any) -> None:
-    """``self[key] = value`` in place, recorded when autograd needs it."""
-    np_key = _numpy_key(key)
-    value_data = value._data if isinstance(value, Tensor) else value
-    recording = _state.enabled and (
-        self._requires_grad or (isinstance(value, Tensor) and value._requires_grad))
-    if not recording:
-        self._data[np_key] = value_data
+    """``self[key] = value`` in place, recorded when autograd needs it: the gradient reaches
+    the old values of ``self`` outside ``key`` and ``value`` (summed over broadcasting)."""
+    steps, adv, accumulate = _plan(self._data.shape, _as_items(key))
+    if isinstance(value, Tensor):
+        value_data = value._data
+        if adv is not None and value_data.dtype != self._data.dtype:
+            from .arithmetic import _kind_name
+
+            raise RuntimeError(
+                "Index put requires the source and destination dtypes match, got "
+                f"{_kind_name(self.dtype)} for the destination and {_kind_name(value.dtype)} "
+                "for the source.")
+        value_grad = value._requires_grad
+    elif isinstance(value, (bool, int, float, complex, np.generic)):
+        value_data, value_grad = value, False
+    else:
+        raise TypeError(
+            f"can't assign a {type(value).__name__} to a {_legacy_type_name(self.dtype)}")
+    if not (_state.enabled and (self._requires_grad or value_grad)):
+        _write(self._data, steps, adv, value_data)
         bump_version(self)
         return
+    if self.grad_fn is None and self._requires_grad:
+        raise RuntimeError(_VIEW_OF_LEAF_ERROR if steps or self._base is not None
+                           else _LEAF_ERROR)
     check_inplace(self)
-    result = IndexPut.apply(_stand_in(self, copy=False), value, key=np_key)
+    # torch writes through a view when the key has basic parts: its node is then CopySlices
+    node = IndexPut if adv is not None and not steps else CopySlices
+    result = node.apply(_stand_in(self, copy=False), value, steps=steps, key=adv,
+                        accumulate=accumulate)
     write_result(self, result)
 
 
+# --- selection by mask and by flat index -------------------------------------------------------
+def _mask_samples(kind: str) -> Any:
+    x, src, v = _values((3, 4), "real", 0), _values((3, 4), "real", 1), np.array(1.5)
+    mask = np.array([[True, False, True, True], [False, False, True, False],
+                     [True, True, False, False]])
+    table: dict[str, list[Sample]] = {
+        "fill": [Sample(lambda lib, t, m: t.masked_fill(m, 0.5), (x, mask), "mask"),
+                 Sample(lambda lib, t, m: (t * 1).masked_fill_(m, 0.5), (x, mask), "inplace"),
+                 Sample(lambda lib, t, m: lib.masked_fill(t, m[:1], -1.0), (x, mask), "bcast")],
+        "fill_tensor": [
+            Sample(lambda lib, t, m, w: t.masked_fill(m, w), (x, mask, v), "tensor"),
+            Sample(lambda lib, t, m, w: t[0].masked_fill(m, w), (x, mask, v), "broadcast"),
+            Sample(lambda lib, t, m, w: (t * 1).masked_fill_(m, w), (x, mask, v), "inplace")],
+        "select": [Sample(lambda lib, t, m: t.masked_select(m), (x, mask), "mask"),
+                   Sample(lambda lib, t, m: lib.masked_select(t[0], m), (x, mask), "bcast")],
+        "scatter": [
+            Sample(lambda lib, t, m, s: t.masked_scatter(m, s), (x, mask, src), "mask"),
+            Sample(lambda lib, t, m, s: t.masked_scatter(m[:1], s), (x, mask, src),
+                   "broadcast"),
+            Sample(lambda lib, t, m, s: (t * 1).masked_scatter_(m, s), (x, mask, src),
+                   "inplace")],
+        "take": [Sample(lambda lib, t, i: t.take(i), (x, np.array([[0, -1], [5, 5]])), "2-d"),
+                 Sample(lambda lib, t, i: lib.take(t, i), (x, np.array(7)), "0-d"),
+                 Sample(lambda lib, t: t.take(lib.argwhere(t.reshape(-1) > 0).reshape(-1)),
+                        (x,), "argwhere"),
+                 Sample(lambda lib, t: t.take((t.reshape(-1) < 0).argwhere().reshape(-1)),
+                        (x,), "argwhere-method")],
+    }
+    return lambda cls: table[kind]
+
+
+_C_NAMES = {"float16": "c10::Half", "float32": "float", "float64": "double",
+            "int8": "signed char", "int16": "short int", "int32": "int", "int64": "long int",
+            "uint8": "unsigned char"}
+
+
+def _mask_data(mask: Any, x: np.ndarray, name: str) -> tuple[np.ndarray, tuple]:
+    """The mask's array and the shape it and ``x`` broadcast to, with torch's checks."""
+    m = mask._data
+    if m.dtype != np.bool_:
+        if name == "masked_fill_":
+            raise RuntimeError("masked_fill_ only supports boolean masks, but got mask with "
+                               f"dtype {_C_NAMES.get(m.dtype.name, m.dtype.name)}")
+        if name == "masked_select":
+            raise RuntimeError("masked_select: expected BoolTensor for mask")
+        from .gather import _kind
+
+        raise RuntimeError(f"{name} only supports boolean masks, but got mask with dtype "
+                           f"{_kind(m)}")
+    try:
+        return m, np.broadcast_shapes(x.shape, m.shape)
+    except ValueError as err:
+        raise broadcast_error(m, x, err) from None
+
+
+@op("MaskedFillBackward0", samples=_mask_samples("fill"))
+class MaskedFill(UnaryOp):
+    linear = True
+
+    @staticmethod
+    def forward(ctx: Any, x: np.ndarray, mask: np.ndarray, value: Any) -> np.ndarray:
+        ctx.shape, ctx.mask = x.shape, mask
+        return np.where(mask, np.asarray(value).astype(x.dtype), x)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        from .reduction import sum_to_size
+
+        return sum_to_size(MaskedFill.apply(grad, mask=ctx.mask, value=0), ctx.shape)
+
+
+@op("MaskedFillBackward1", samples=_mask_samples("fill_tensor"))
+class MaskedFillTensor(Primitive):
+    """``masked_fill`` with a 0-d tensor value, which gets the summed gradient of every
+    filled position."""
+
+    @staticmethod
+    def forward(ctx: Any, x: np.ndarray, value: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        ctx.value_dtype = value.dtype
+        return MaskedFill.forward(ctx, x, mask, value)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple:
+        grad_x = MaskedFill.backward(ctx, grad) if ctx._next[0] is not None else None
+        grad_value = None
+        if ctx._next[1] is not None:
+            grad_value = MaskedFill.apply(grad, mask=~ctx.mask, value=0).sum()
+            if grad_value._data.dtype != ctx.value_dtype:
+                from .. import _dtype as dt
+
+                grad_value = grad_value.to(dt._BY_NUMPY[ctx.value_dtype])
+        return grad_x, grad_value
+
+    @staticmethod
+    def jvp(ctx: Any, tangents: tuple, inputs: tuple, output: Tensor) -> Tensor:
+        tx, tv = tangents
+        if tx is None:
+            tx = output * 0
+        return masked_fill(tx, _make(ctx.mask), tv if tv is not None else 0.0)
+
+
+def masked_fill(input: Tensor, mask: Tensor, value: Any) -> Tensor:
+    """A copy of ``input`` with ``value`` (a number or a 0-d tensor) where ``mask`` (a bool
+    tensor broadcastable with ``input``) is True.
+
+    Example::
+
+        >>> ember.tensor([1.0, -2.0, 3.0]).masked_fill(ember.tensor([False, True, False]), 0.0)
+        tensor([1., 0., 3.])
+    """
+    m, _ = _mask_data(mask, input._data, "masked_fill_")
+    if isinstance(value, Tensor):
+        if value._data.ndim:
+            raise RuntimeError("masked_fill_ only supports a 0-dimensional value tensor, but got "
+                               f"tensor with {value._data.ndim} dimension(s).")
+        return MaskedFillTensor.apply(input, value, mask=m)
+    return MaskedFill.apply(input, mask=m, value=value)
+
+
+@op("MaskedSelectBackward0", samples=_mask_samples("select"))
+class MaskedSelect(UnaryOp):
+    linear = True
+
+    @staticmethod
+    def forward(ctx: Any, x: np.ndarray, mask: np.ndarray, shape: tuple) -> np.ndarray:
+        ctx.shape, ctx.mask = x.shape, np.broadcast_to(mask, shape)
+        return np.broadcast_to(x, shape)[ctx.mask]
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        from .reduction import sum_to_size
+
+        full = IndexPutInto.apply(grad, shape=ctx.mask.shape, key=(ctx.mask,))
+        return sum_to_size(full, ctx.shape)
+
+
+def masked_select(input: Tensor, mask: Tensor) -> Tensor:
+    """The entries of ``input`` where ``mask`` is True, as a 1-D tensor (the two broadcast).
+
+    Example::
+
+        >>> x = ember.tensor([[1, 2], [3, 4]])
+        >>> x.masked_select(x > 1)
+        tensor([2, 3, 4])
+    """
+    m, shape = _mask_data(mask, input._data, "masked_select")
+    return MaskedSelect.apply(input, mask=m, shape=shape)
+
+
+@op("MaskedScatterBackward0", samples=_mask_samples("scatter"))
+class MaskedScatter(Primitive):
+    linear = True
+
+    @staticmethod
+    def forward(ctx: Any, x: np.ndarray, source: np.ndarray, mask: np.ndarray,
+                shape: tuple) -> np.ndarray:
+        mask = np.broadcast_to(mask, shape)
+        ctx.shape, ctx.mask, ctx.source_shape = x.shape, mask, source.shape
+        count = int(np.count_nonzero(mask))
+        if source.size < count:
+            raise RuntimeError("Number of elements of source < number of ones in mask")
+        out = np.broadcast_to(x, shape).copy()
+        out[mask] = source.reshape(-1)[:count]
+        ctx.count = count
+        return out
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple:
+        from .reduction import sum_to_size
+
+        grad_x = grad_source = None
+        if ctx._next[0] is not None:
+            grad_x = sum_to_size(MaskedFill.apply(grad, mask=ctx.mask, value=0), ctx.shape)
+        if ctx._next[1] is not None:
+            picked = Index.apply(grad, key=(ctx.mask,))
+            size = int(np.prod(ctx.source_shape))
+            grad_source = IndexPutInto.apply(picked, shape=(size,), key=(slice(0, ctx.count),))
+            grad_source = grad_source.reshape(ctx.source_shape)
+        return grad_x, grad_source
+
+
+def masked_scatter(input: Tensor, mask: Tensor, source: Tensor) -> Tensor:
+    """A copy of ``input`` with the entries where ``mask`` is True replaced, in order, by the
+    leading entries of ``source``.
+
+    Example::
+
+        >>> ember.zeros(4).masked_scatter(ember.tensor([True, False, True, False]),
+        ...                               ember.tensor([1.0, 2.0, 3.0]))
+        tensor([1., 0., 2., 0.])
+    """
+    m, shape = _mask_data(mask, input._data, "masked_scatter_")
+    if source._data.dtype != input._data.dtype:
+        from .gather import _kind
+
+        raise RuntimeError("masked_scatter: expected self and source to have same dtypes but got"
+                           f"{_kind(input._data)} and {_kind(source._data)}")
+    return MaskedScatter.apply(input, source, mask=m, shape=shape)
+
+
+@op("TakeBackward0", samples=_mask_samples("take"))
+class Take(UnaryOp):
+    linear = True
+
+    @staticmethod
+    def forward(ctx: Any, x: np.ndarray, index: np.ndarray) -> np.ndarray:
+        ctx.shape, ctx.index = x.shape, index
+        return x.reshape(-1)[index]
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        size = int(np.prod(ctx.shape))
+        flat = IndexPutInto.apply(grad, shape=(size,), key=(ctx.index,), accumulate=True)
+        return flat.reshape(ctx.shape)
+
+
+def take(input: Tensor, index: Tensor) -> Tensor:
+    """The entries of the flattened ``input`` at ``index`` (int64; negative counts from the
+    end), in ``index``'s shape.
+
+    Example::
+
+        >>> ember.tensor([[4, 3], [5, 7]]).take(ember.tensor([0, -1]))
+        tensor([4, 7])
+    """
+    idx = index._data
+    if idx.dtype != np.int64:
+        from .gather import _kind
+
+        raise RuntimeError(f"take(): Expected a long tensor for index, but got {_kind(idx)}")
+    n = input._data.size
+    if idx.size and (idx.max() >= n or idx.min() < -n):
+        bad = idx.ravel()[np.flatnonzero((idx >= n) | (idx < -n))[0]]
+        raise IndexError(f"out of range: tried to access index {bad} on a tensor of {n} "
+                         "elements.")
+    return Take.apply(input, index=idx)
+
+
+def nonzero(input: Tensor, *, as_tuple: bool = False) -> Any:
+    """The indices of the nonzero entries of ``input``: an int64 tensor with one row per
+    entry, or (``as_tuple=True``) one 1-D tensor per dim.
+
+    Example::
+
+        >>> ember.nonzero(ember.tensor([[0, 1], [1, 1]]))
+        tensor([[0, 1],
+                [1, 0],
+                [1, 1]])
+    """
+    data = input._data
+    if as_tuple:
+        if not data.ndim:
+            return (_make(np.zeros(int(data != 0), dtype=np.int64)),)
+        return tuple(_make(i.astype(np.int64, copy=False)) for i in np.nonzero(data))
+    return _make(np.argwhere(data).astype(np.int64, copy=False))
+
+
+def argwhere(input: Tensor) -> Tensor:
+    """``nonzero(input)``: the indices of the nonzero entries, one row per entry.
+
+    Example::
+
+        >>> ember.argwhere(ember.tensor([0.0, 2.0, 3.0]))
+        tensor([[1],
+                [2]])
+    """
+    return nonzero(input)
+
+
+def _masked_inplace(compute: Any, primitive: type) -> Any:
+    def method(self: Tensor, mask: Tensor, value: Any) -> Tensor:
+        return inplace_binary(self, primitive, value, compute.__name__ + "_",
+                              fn=lambda target, v: compute(target, mask, v))
+
+    method.__name__ = compute.__name__ + "_"
+    method.__doc__ = f"In-place :func:`{compute.__name__}`."
+    return method
+
+
+masked_fill_ = _masked_inplace(masked_fill, MaskedFill)
+masked_scatter_ = _masked_inplace(masked_scatter, MaskedScatter)
+__all__ += ["masked_fill", "masked_select", "masked_scatter", "take", "nonzero", "argwhere"]
+for _fn in (masked_fill, masked_fill_, masked_select, masked_scatter, masked_scatter_, take,
+            nonzero, argwhere):
+    setattr(Tensor, _fn.__name__, _fn)
 Tensor.__getitem__ = getitem  # type: ignore[attr-defined]
 Tensor.__setitem__ = setitem  # type: ignore[attr-defined]

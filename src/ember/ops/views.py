@@ -82,14 +82,20 @@ class CopySlices(Primitive):
         self.fn.release(where)
 
 
-def rebase_view(view: Tensor, node: Any) -> None:
-    """Gives ``view``'s base the history of an in-place op ``node`` applied through ``view``."""
-    base = view._base
-    root, steps = _steps(view)
-    if root is not base:
+def check_replayable(view: Tensor) -> None:
+    """Raises if an in-place op through ``view`` could not be recorded on its base."""
+    root, _ = _steps(view)
+    if root is not view._base:
         raise RuntimeError(
             "ember: an in-place operation through this view cannot be recorded (the view was "
             "not made by a view op ember can replay); write it out of place")
+
+
+def rebase_view(view: Tensor, node: Any) -> None:
+    """Gives ``view``'s base the history of an in-place op ``node`` applied through ``view``."""
+    base = view._base
+    check_replayable(view)
+    _, steps = _steps(view)
     copy = CopySlices.__new__(CopySlices)
     copy.fn = node
     copy.steps = steps
