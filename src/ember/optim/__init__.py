@@ -1,3 +1,11 @@
-"""ember.optim: optimizers with torch's API."""
+"""ember.optim: optimizers and learning-rate schedulers with torch's API."""
 
-__all__: list[str] = []
+from . import lr_scheduler
+from .adagrad import Adagrad
+from .adam import Adam
+from .adamw import AdamW
+from .optimizer import Optimizer
+from .rmsprop import RMSprop
+from .sgd import SGD
+
+__all__ = ["Adagrad", "Adam", "AdamW", "Optimizer", "RMSprop", "SGD", "lr_scheduler"]
