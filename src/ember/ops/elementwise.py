@@ -1,4 +1,10 @@
-"""Elementwise selection and rounding division."""
+"""Elementwise selection, rounding, rounding division and remainders, interpolation and fused
+multiply-adds, NaN handling, predicates and logical ops.
+
+Rounding is piecewise constant, so its gradient is zero: torch records a node whose backward
+gives zeros (a constant, not ``grad * 0``), and so do we. ``floor_divide`` and ``scalar %
+tensor`` record torch's ``NotImplemented`` node, whose backward raises.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +13,78 @@ from typing import Any
 import numpy as np
 
 from .. import _dtype as dt
-from .._tensor import Tensor, _make
-from ._op import Primitive, op
-from .samples import where_samples
+from .._tensor import Tensor, _make, bump_version
+from ..autograd import grad_mode
+from ._inplace import (
+    _check_cast,
+    _stand_in,
+    check_inplace,
+    inplace_binary,
+    inplace_unary,
+    write_result,
+)
+from ._op import BinaryOp, Primitive, UnaryOp, broadcast_error, op
+from .samples import Sample, _values, unary_samples, where_samples
+from .unary import zeros_of
 
-__all__ = ["where"]
+__all__ = ["where", "floor_divide", "remainder", "fmod", "floor", "ceil", "round", "trunc",
+           "fix", "frac", "lerp", "addcmul", "addcdiv"]
+
+_C_NAMES = {"float32": "float", "float64": "double", "float16": "c10::Half", "int64": "long int",
+            "int32": "int", "int16": "short int", "int8": "signed char", "uint8": "unsigned char",
+            "bool": "bool", "complex64": "c10::complex<float>",
+            "complex128": "c10::complex<double>"}
 
 
-@op("WhereBackward0", samples=where_samples())
+def _kind(x: np.ndarray) -> str:
+    from .arithmetic import _kind_name
+
+    return _kind_name(dt._BY_NUMPY[x.dtype])
+
+
+def _not_implemented(kernel: str, x: np.ndarray) -> NotImplementedError:
+    return NotImplementedError(f"\"{kernel}\" not implemented for '{_kind(x)}'")
+
+
+def type_error(name: str, args: tuple, signature: str) -> TypeError:
+    """torch's message for arguments no overload of ``name`` accepts."""
+    got = ", ".join(type(a).__name__ for a in args)
+    return TypeError(f"{name}() received an invalid combination of arguments - got ({got}), "
+                     f"but expected one of:\n * {signature}")
+
+
+def _out(result: Tensor, out: Tensor | None) -> Tensor:
+    if out is None:
+        return result
+    from .arithmetic import _out as write_out
+
+    return write_out(result, out)
+
+
+def inplace_many(target: Tensor, compute: Any, others: tuple) -> Tensor:
+    """``target = compute(target)`` in place, for ops whose other operands (``others``) may
+    require grad too (``lerp_``, ``addcmul_``, ``clamp_`` with tensor bounds)."""
+    recording = grad_mode.state.enabled and (target._requires_grad or any(
+        isinstance(o, Tensor) and o._requires_grad for o in others))
+    if not recording:
+        result = compute(target)
+        _check_cast(result._data, target)
+        np.copyto(target._data, result._data, casting="unsafe")
+        bump_version(target)
+        return target
+    check_inplace(target)
+    return write_result(target, compute(_stand_in(target, copy=True)))
+
+
+def _meta(arrays: tuple) -> tuple:
+    return tuple((a.shape, a.dtype) if isinstance(a, np.ndarray) else None for a in arrays)
+
+
+# --- where ----------------------------------------------------------------------------------------
+@op("WhereBackward0", samples=lambda cls: where_samples()(cls) + [
+    Sample(lambda lib, c, a, b: a.where(c, b),
+           (np.array([True, False, True]), _values((3,), "real", 3), _values((3,), "real", 4)),
+           "method")])
 class Where(Primitive):
     """``condition ? a : b``; the gradient goes to the branch that was selected, and a NaN in
     the other branch's incoming gradient stays where it is, exactly as in torch."""
@@ -23,6 +93,8 @@ class Where(Primitive):
     def forward(ctx: Any, condition: np.ndarray, a: Any, b: Any) -> np.ndarray:
         ctx.condition = condition
         ctx.shapes = (np.shape(a), np.shape(b))
+        if isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and a.dtype == b.dtype:
+            return np.where(condition, a, b)
         common = dt.result_type_np((a, b))
         return np.where(condition, np.asarray(a, dtype=common), np.asarray(b, dtype=common))
 
@@ -39,6 +111,13 @@ class Where(Primitive):
             grad_b = sum_to_size(Where.apply(cond, zero, grad), ctx.shapes[1])
         return None, grad_a, grad_b
 
+    @staticmethod
+    def jvp(ctx: Any, tangents: tuple, inputs: tuple, output: Tensor) -> Tensor:
+        # linear in the two branches; the condition carries no tangent
+        _, ta, tb = tangents
+        return Where.apply(_make(ctx.condition), 0.0 if ta is None else ta,
+                           0.0 if tb is None else tb)
+
 
 def where(condition: Tensor, input: Any = None, other: Any = None) -> Any:
     """Elementwise ``input if condition else other``; with only ``condition``, the indices of
@@ -48,6 +127,11 @@ def where(condition: Tensor, input: Any = None, other: Any = None) -> Any:
         condition (Tensor): a bool tensor.
         input (Tensor or Number): values where ``condition`` holds.
         other (Tensor or Number): values elsewhere.
+
+    Example::
+
+        >>> ember.where(ember.tensor([True, False]), ember.tensor([1.0, 2.0]), 0.0)
+        tensor([1., 0.])
     """
     if input is None and other is None:
         return tuple(_make(i) for i in np.nonzero(condition._data))
@@ -56,23 +140,6 @@ def where(condition: Tensor, input: Any = None, other: Any = None) -> Any:
             f"where expected condition to be a boolean tensor, but got a tensor with dtype "
             f"{condition.dtype.name.capitalize()}")
     return Where.apply(condition, input, other)
-
-
-def div_rounded(input: Any, other: Any, mode: str) -> Tensor:
-    """Division rounded towards zero ('trunc') or down ('floor'); zero gradient, as torch."""
-    a = input._data if isinstance(input, Tensor) else input
-    b = other._data if isinstance(other, Tensor) else other
-    common = dt.result_type_np((a, b))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        if common.kind in "iu":
-            if np.any(np.asarray(b) == 0):
-                raise RuntimeError("ZeroDivisionError")
-            q = np.floor_divide(a, b) if mode == "floor" else np.trunc(
-                np.true_divide(a, b)).astype(common)
-        else:
-            q = np.true_divide(np.asarray(a, dtype=common), np.asarray(b, dtype=common))
-            q = np.floor(q) if mode == "floor" else np.trunc(q)
-    return _make(np.asarray(q, dtype=common))
 
 
 Tensor.where = lambda self, condition, other: where(condition, self, other)  # type: ignore
@@ -90,4 +157,599 @@ class Fill(Primitive):
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple:
         grad_value = grad.sum() if ctx._next[1] else None
-        return grad * 0, grad_value
+        return zeros_of(grad), grad_value
+
+    @staticmethod
+    def jvp(ctx: Any, tangents: tuple, inputs: tuple, output: Tensor) -> Tensor:
+        tangent = tangents[1]
+        if tangent is None:
+            return zeros_of(output)
+        return Fill.apply(output, tangent)
+
+
+# --- rounding division and remainders -------------------------------------------------------------
+def _promote(a: Any, b: Any) -> tuple:
+    common = dt.result_type_np((a, b))
+    return np.asarray(a, dtype=common), np.asarray(b, dtype=common)
+
+
+def _divide(a: np.ndarray, b: np.ndarray, mode: str) -> np.ndarray:
+    """Division rounded towards zero ('trunc') or down ('floor'), on promoted operands."""
+    if a.dtype.kind in "iu":
+        if not b.all():
+            raise RuntimeError("ZeroDivisionError")
+        q = np.floor_divide(a, b)
+        if mode == "trunc":  # floor is one below trunc where the exact quotient is negative
+            q = q + ((np.remainder(a, b) != 0) & ((a < 0) != (b < 0)))
+        return q
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.floor_divide(a, b) if mode == "floor" else np.trunc(a / b)
+
+
+def _check_division(a: np.ndarray, kernel: str) -> None:
+    if a.dtype == np.bool_:
+        raise _not_implemented(kernel, a)
+
+
+@op("DivBackward2", samples=lambda cls: [
+    Sample(lambda lib, a, b: lib.div(a, b, rounding_mode="floor"),
+           (_values((2, 3), "real", 0), _values((3,), "nonzero", 1)), "floor"),
+    Sample(lambda lib, a: a.div(0.7, rounding_mode="trunc"), (_values((4,), "real", 2),),
+           "trunc-scalar"),
+    Sample(lambda lib, a, b: lib.floor_divide(a, b) + a.floor_divide(b) + (a * 1).floor_divide_(b)
+           + (a * 1).remainder_(b) + (a * 1).fmod_(b), (np.array([7, -7, 6, -5]),
+                                                       np.array([2, 2, -4, -3])), "integers")])
+class DivRounded(Primitive):
+    """``div(rounding_mode='trunc' | 'floor')``: piecewise constant, so zero gradients."""
+
+    elementwise = True
+
+    @staticmethod
+    def forward(ctx: Any, a: Any, b: Any, mode: str) -> np.ndarray:
+        a, b = _promote(a, b)
+        _check_division(a, f"div_{mode}_cpu")
+        ctx.input_meta = _meta((a, b))
+        try:
+            return _divide(a, b, mode)
+        except ValueError as err:
+            raise broadcast_error(a, b, err) from None
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple:
+        return tuple(zeros_of(grad) if needed else None for needed in ctx._next)
+
+
+def div_rounded(input: Any, other: Any, mode: str) -> Tensor:
+    """Division rounded towards zero ('trunc') or down ('floor'); zero gradient, as torch."""
+    return DivRounded.apply(input, other, mode=mode)
+
+
+class NotImplementedBackward(Primitive):
+    """torch's node for ops without a derivative (``floor_divide``): backward raises."""
+
+    @staticmethod
+    def forward(ctx: Any, a: Any, b: Any, kernel: Any, aten: str) -> np.ndarray:
+        ctx.aten = aten
+        return kernel(a, b)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple:
+        raise RuntimeError(f"derivative for aten::{ctx.aten} is not implemented")
+
+
+NotImplementedBackward.__name__ = NotImplementedBackward.__qualname__ = (
+    "torch::autograd::NotImplemented")
+
+
+def _floor_divide_kernel(a: Any, b: Any) -> np.ndarray:
+    a, b = _promote(a, b)
+    _check_division(a, "div_floor_cpu")
+    try:
+        return _divide(a, b, "floor")
+    except ValueError as err:
+        raise broadcast_error(a, b, err) from None
+
+
+def _remainder_kernel(a: Any, b: Any) -> np.ndarray:
+    """On operands promoted to one dtype (``b`` may be a Python number of its kind)."""
+    a, b = np.asarray(a), np.asarray(b, dtype=np.result_type(a))
+    _check_division(a, "remainder_cpu")
+    if a.dtype.kind in "iu":
+        if not b.all():
+            raise RuntimeError("ZeroDivisionError")
+        return np.remainder(a, b)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        m = np.fmod(a, b)
+        # the sign of the divisor, but an exact zero stays +0 (Python would give -0.0)
+        return np.where((m != 0) & ((b < 0) != (m < 0)), m + b, m)
+
+
+def _promoted_remainder(a: Any, b: Any) -> np.ndarray:
+    return _remainder_kernel(*_promote(a, b))
+
+
+def _fmod_kernel(a: Any, b: Any) -> np.ndarray:
+    a, b = np.asarray(a), np.asarray(b, dtype=np.result_type(a))
+    _check_division(a, "fmod_cpu")
+    if a.dtype.kind in "iu" and not b.all():
+        raise RuntimeError("ZeroDivisionError")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.fmod(a, b)
+
+
+def _binary_samples(call: Any, positive_rhs: bool = True) -> Any:
+    rhs = "positive" if positive_rhs else "real"
+    return lambda cls: [
+        Sample(call, (_values((2, 3), "real", 0) * 3, _values((2, 3), rhs, 1)), "2-D"),
+        Sample(call, (_values((2, 3), "real", 2) * 3, -_values((3,), rhs, 3)), "broadcast")]
+
+
+@op("RemainderBackward1", samples=_binary_samples(lambda lib, a, b: lib.remainder(a, b)))
+class Remainder(BinaryOp):
+    """Python's ``%``: the result takes the divisor's sign."""
+
+    save_inputs = True
+    elementwise = True
+
+    @staticmethod
+    def forward(ctx: Any, a: np.ndarray, b: Any) -> np.ndarray:
+        return _remainder_kernel(a, b)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple:
+        a, b = ctx.saved_tensors
+        grad_b = -grad * DivRounded.apply(a, b, mode="floor") if ctx._next[1] else None
+        return grad, grad_b
+
+
+@op("RemainderBackward0", samples=unary_samples(call=lambda lib, x: x % 0.7))
+class RemainderScalar(Remainder):
+    pass
+
+
+@op("FmodBackward1", samples=_binary_samples(lambda lib, a, b: lib.fmod(a, b)))
+class Fmod(BinaryOp):
+    """C's ``fmod``: the result takes the dividend's sign."""
+
+    save_inputs = True
+    elementwise = True
+
+    @staticmethod
+    def forward(ctx: Any, a: np.ndarray, b: Any) -> np.ndarray:
+        return _fmod_kernel(a, b)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple:
+        a, b = ctx.saved_tensors
+        grad_b = -grad * DivRounded.apply(a, b, mode="trunc") if ctx._next[1] else None
+        return grad, grad_b
+
+
+@op("FmodBackward0", samples=unary_samples(call=lambda lib, x: x.fmod(0.7)))
+class FmodScalar(Fmod):
+    pass
+
+
+def floor_divide(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
+    """``input // other``: the quotient rounded down. Not differentiable (its node raises in
+    backward, as torch's does).
+
+    Args:
+        input (Tensor or Number): the dividend.
+        other (Tensor or Number): the divisor.
+        out (Tensor, optional): the output tensor.
+
+    Example::
+
+        >>> ember.floor_divide(ember.tensor([7, -7]), 2)
+        tensor([ 3, -4])
+    """
+    result = NotImplementedBackward.apply(input, other, kernel=_floor_divide_kernel,
+                                          aten="floor_divide")
+    return _out(result, out)
+
+
+def remainder(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
+    """``input % other`` as Python computes it: the result has the sign of ``other``.
+
+    Args:
+        input (Tensor or Number): the dividend.
+        other (Tensor or Number): the divisor.
+        out (Tensor, optional): the output tensor.
+
+    Example::
+
+        >>> ember.remainder(ember.tensor([-3.0, 3.0]), 2)
+        tensor([1., 1.])
+    """
+    if isinstance(other, Tensor):
+        if isinstance(input, Tensor):
+            return _out(Remainder.apply(input, other), out)
+        return _out(NotImplementedBackward.apply(input, other, kernel=_promoted_remainder,
+                                                 aten="remainder"), out)
+    return _out(RemainderScalar.apply(input, other), out)
+
+
+def fmod(input: Tensor, other: Any, *, out: Tensor | None = None) -> Tensor:
+    """C's ``fmod``: the remainder of ``input / other`` with the sign of ``input``.
+
+    Args:
+        input (Tensor): the dividend.
+        other (Tensor or Number): the divisor.
+        out (Tensor, optional): the output tensor.
+
+    Example::
+
+        >>> ember.fmod(ember.tensor([-3.0, 3.0]), 2)
+        tensor([-1.,  1.])
+    """
+    if not isinstance(input, Tensor):
+        raise type_error("fmod", (input, other), "(Tensor input, Tensor other, *, Tensor out "
+                         "= None)\n * (Tensor input, Number other, *, Tensor out = None)")
+    if isinstance(other, Tensor):
+        return _out(Fmod.apply(input, other), out)
+    return _out(FmodScalar.apply(input, other), out)
+
+
+def _inplace_binary(fn: Any, name: str) -> Any:
+    def method(self: Tensor, other: Any) -> Tensor:
+        return inplace_binary(self, None, other, name, fn=fn)
+
+    method.__name__ = name
+    return method
+
+
+Tensor.floor_divide = Tensor.__floordiv__ = floor_divide  # type: ignore[attr-defined]
+Tensor.__rfloordiv__ = lambda self, other: floor_divide(other, self)  # type: ignore
+Tensor.floor_divide_ = Tensor.__ifloordiv__ = _inplace_binary(  # type: ignore[attr-defined]
+    floor_divide, "floor_divide_")
+Tensor.remainder = Tensor.__mod__ = remainder  # type: ignore[attr-defined]
+Tensor.__rmod__ = lambda self, other: remainder(other, self)  # type: ignore[attr-defined]
+Tensor.remainder_ = Tensor.__imod__ = _inplace_binary(  # type: ignore[attr-defined]
+    remainder, "remainder_")
+Tensor.fmod = fmod  # type: ignore[attr-defined]
+Tensor.fmod_ = _inplace_binary(fmod, "fmod_")  # type: ignore[attr-defined]
+
+
+# --- rounding -------------------------------------------------------------------------------------
+_ROUNDING_EDGES = (0.5, -0.5, 2.5, -0.0, 1.0)
+
+
+class _Rounding(UnaryOp):
+    """Piecewise constant: integers pass through unchanged, bool is rejected, and the gradient
+    is zero."""
+
+    elementwise = True
+    kernel: Any = None
+    vml: str = ""
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        return zeros_of(grad)
+
+
+def _rounding_forward(ufunc: np.ufunc, vml: str) -> Any:
+    def forward(ctx: Any, x: np.ndarray) -> np.ndarray:
+        if x.dtype.kind in "iu":
+            return x.copy()
+        if x.dtype == np.bool_:
+            raise _not_implemented(vml, x)
+        return ufunc(x)
+
+    return staticmethod(forward)
+
+
+@op("FloorBackward0", methods=("floor",), functions=("floor",),
+    samples=unary_samples(edge=_ROUNDING_EDGES))
+class Floor(_Rounding):
+    forward = _rounding_forward(np.floor, "floor_vml_cpu")
+
+
+@op("CeilBackward0", methods=("ceil",), functions=("ceil",),
+    samples=unary_samples(edge=_ROUNDING_EDGES))
+class Ceil(_Rounding):
+    forward = _rounding_forward(np.ceil, "ceil_vml_cpu")
+
+
+@op("TruncBackward0", methods=("trunc", "fix"), functions=("trunc", "fix"),
+    samples=unary_samples(edge=_ROUNDING_EDGES))
+class Trunc(_Rounding):
+    forward = _rounding_forward(np.trunc, "trunc_vml_cpu")
+
+
+@op("RoundBackward0", samples=unary_samples(edge=_ROUNDING_EDGES,
+                                            call=lambda lib, x: x.round()))
+class Round(_Rounding):
+    """Rounds half to even, as torch (and NumPy) do."""
+
+    forward = _rounding_forward(np.rint, "round_vml_cpu")
+
+
+@op("RoundBackward1", samples=lambda cls: [
+    Sample(lambda lib, x: x.round(decimals=2), (_values((2, 3), "real", 0),), "2"),
+    Sample(lambda lib, x: lib.round(x * 100, decimals=-1), (_values((4,), "real", 1),), "-1"),
+    Sample(lambda lib, x: x.round(decimals=1), (np.array([0.25, 0.35, -1.25]),), "ties",
+           gradcheck=False),
+    Sample(lambda lib, x: (x * 1).round_(decimals=1) + (x * 1).floor_(), (np.array([0.26, -1.7]),),
+           "in-place", gradcheck=False)])
+class RoundDecimals(_Rounding):
+    @staticmethod
+    def forward(ctx: Any, x: np.ndarray, decimals: int) -> np.ndarray:
+        if x.dtype.kind not in "fc":  # even integers: torch has no integer kernel for this
+            raise _not_implemented("round_vml_cpu" if decimals == 0 else "round_cpu", x)
+        if decimals == 0:
+            return np.rint(x)
+        # scaled in the tensor's own dtype, as torch does (2.675 rounds to 2.68 in float32)
+        if decimals >= 0:
+            scale = x.dtype.type(10.0 ** decimals)
+            return np.rint(x * scale) / scale
+        scale = x.dtype.type(10.0 ** -decimals)
+        return np.rint(x / scale) * scale
+
+
+def round(input: Tensor, *, decimals: int | None = None,  # noqa: A001 - torch's name
+          out: Tensor | None = None) -> Tensor:
+    """Rounds to the nearest integer (halves to even), or to ``decimals`` decimal places.
+
+    Args:
+        input (Tensor): the input tensor.
+        decimals (int, optional): how many decimal places (negative: left of the point). Given
+            at all (even 0), torch records a different node (RoundBackward1); so do we.
+        out (Tensor, optional): the output tensor.
+
+    Example::
+
+        >>> ember.round(ember.tensor([0.5, 1.5, 1.26]), decimals=1)
+        tensor([0.5000, 1.5000, 1.3000])
+    """
+    if decimals is None:
+        return _out(Round.apply(input), out)
+    return _out(RoundDecimals.apply(input, decimals=decimals), out)
+
+
+@op("FracBackward0", methods=("frac",), functions=("frac",),
+    samples=unary_samples(edge=_ROUNDING_EDGES))
+class Frac(UnaryOp):
+    """``x - trunc(x)``; its gradient is the identity (frac itself is not linear)."""
+
+    elementwise = True
+
+    @staticmethod
+    def forward(ctx: Any, x: np.ndarray) -> np.ndarray:
+        if x.dtype.kind not in "fc":
+            raise _not_implemented("frac_cpu", x)
+        with np.errstate(invalid="ignore"):
+            return x - np.trunc(x)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        return grad
+
+
+floor, ceil, trunc, fix, frac = Floor.apply, Ceil.apply, Trunc.apply, Trunc.apply, Frac.apply
+Tensor.round = lambda self, decimals=None: round(self, decimals=decimals)  # type: ignore
+for _name in ("floor", "ceil", "trunc", "fix", "frac", "round"):
+    setattr(Tensor, _name + "_", lambda self, _n=_name, **kw: inplace_unary(
+        self, lambda t: getattr(t, _n)(**kw)))
+
+
+# --- interpolation and fused multiply-adds ------------------------------------------------------
+def _lerp_check(start: np.ndarray, end: np.ndarray, weight: Any, kernel: str) -> Any:
+    if start.dtype != end.dtype:
+        raise RuntimeError(f"expected dtype {_C_NAMES[start.dtype.name]} for `end` but got "
+                           f"dtype {_C_NAMES[end.dtype.name]}")
+    if isinstance(weight, np.ndarray) and weight.dtype != start.dtype:
+        if weight.ndim:  # a 0-d weight is converted; a dimensioned one must match
+            raise RuntimeError(f"expected dtype {_C_NAMES[start.dtype.name]} for `weight` but "
+                               f"got dtype {_C_NAMES[weight.dtype.name]}")
+        weight = weight.astype(start.dtype)
+    if start.dtype.kind not in "fc":
+        raise _not_implemented(kernel, start)
+    return weight
+
+
+def _lerp_forward(ctx: Any, start: np.ndarray, end: np.ndarray, weight: Any) -> np.ndarray:
+    tensor_weight = isinstance(weight, np.ndarray)
+    kernel = "lerp_kernel_tensor" if tensor_weight and weight.ndim else "lerp_kernel_scalar"
+    weight = _lerp_check(start, end, weight, kernel)
+    ctx.input_meta = _meta((start, end, weight))
+    if not tensor_weight:
+        ctx.weight = weight
+    try:
+        with np.errstate(invalid="ignore", over="ignore"):
+            return _lerp_values(start, end, weight, tensor_weight)
+    except ValueError as err:
+        raise broadcast_error(start, end, err) from None
+
+
+def _lerp_values(start: np.ndarray, end: np.ndarray, weight: Any,
+                 tensor_weight: bool) -> np.ndarray:
+    diff = end - start
+    # from whichever end is nearer, so that weight 1 gives exactly ``end``
+    if not tensor_weight:
+        return start + weight * diff if abs(weight) < 0.5 else end - diff * (1 - weight)
+    return np.where(np.abs(weight) < 0.5, start + weight * diff, end - diff * (1 - weight))
+
+
+@op("LerpBackward0", samples=lambda cls: [
+    Sample(lambda lib, a, b: lib.lerp(a, b, 0.3), (_values((2, 3), "real", 0),
+                                                  _values((3,), "real", 1)), "0.3"),
+    Sample(lambda lib, a, b: a.lerp(b, 0.8), (_values((2, 1), "real", 2),
+                                             _values((1, 3), "real", 3)), "0.8")])
+class Lerp(Primitive):
+    """``start + weight * (end - start)`` for a Python number ``weight``."""
+
+    elementwise = True
+    forward = staticmethod(_lerp_forward)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple:
+        w = ctx.weight
+        return (grad * (1 - w) if ctx._next[0] else None, grad * w if ctx._next[1] else None)
+
+
+@op("LerpBackward1", samples=lambda cls: [
+    Sample(lambda lib, a, b, w: lib.lerp(a, b, w), (_values((2, 3), "real", 0),
+           _values((3,), "real", 1), _values((2, 3), "real", 2)), "tensor-weight"),
+    Sample(lambda lib, a, b, w: a.lerp(b, w), (_values((3,), "real", 3),
+           _values((3,), "real", 4), np.array(0.7)), "0-d-weight"),
+    Sample(lambda lib, a, b, w: (a * 1).lerp_(b, w), (_values((3,), "real", 5),
+           _values((3,), "real", 6), _values((3,), "real", 7)), "lerp_")])
+class LerpTensor(Primitive):
+    save_inputs = True
+    elementwise = True
+    forward = staticmethod(_lerp_forward)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple:
+        start, end, w = ctx.saved_tensors
+        return (grad * (1 - w) if ctx._next[0] else None, grad * w if ctx._next[1] else None,
+                grad * (end - start) if ctx._next[2] else None)
+
+
+def lerp(input: Tensor, end: Tensor, weight: Any, *, out: Tensor | None = None) -> Tensor:
+    """Linear interpolation: ``input + weight * (end - input)``, elementwise.
+
+    Args:
+        input (Tensor): the start points.
+        end (Tensor): the end points (same dtype as ``input``).
+        weight (Number or Tensor): the interpolation weights.
+        out (Tensor, optional): the output tensor.
+
+    Example::
+
+        >>> ember.lerp(ember.tensor([0.0, 1.0]), ember.tensor([10.0, 2.0]), 0.5)
+        tensor([5.0000, 1.5000])
+    """
+    if isinstance(weight, Tensor):
+        return _out(LerpTensor.apply(input, end, weight), out)
+    return _out(Lerp.apply(input, end, weight=weight), out)
+
+
+def _addc_forward(ctx: Any, x: np.ndarray, t1: np.ndarray, t2: np.ndarray, value: Any,
+                  divide: bool) -> np.ndarray:
+    if divide and t1.dtype.kind in "iub" and t2.dtype.kind in "iub":
+        raise RuntimeError(_ADDCDIV_INTEGER)
+    common = x.dtype if x.dtype == t1.dtype == t2.dtype else dt.result_type_np((x, t1, t2))
+    if common == np.bool_:
+        raise _not_implemented("addcdiv_cpu_out" if divide else "addcmul_cpu_out", x)
+    ctx.input_meta = _meta((x, t1, t2))
+    ctx.value = value
+    if common.kind in "iu":
+        value = int(value)  # torch converts the scalar to the integer dtype first
+    x, t1, t2 = (a.astype(common, copy=False) for a in (x, t1, t2))
+    try:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return x + value * t1 / t2 if divide else x + value * t1 * t2
+    except ValueError as err:
+        raise broadcast_error(x, t1 * t2, err) from None
+
+
+def _addc_samples(name: str) -> Any:
+    rhs = "nonzero" if name == "addcdiv" else "real"
+    return lambda cls: [
+        Sample(lambda lib, x, a, b: getattr(lib, name)(x, a, b, value=0.5),
+               (_values((2, 3), "real", 0), _values((3,), "real", 1),
+                _values((2, 1), rhs, 2)), "broadcast"),
+        Sample(lambda lib, x, a, b: getattr(x, name)(a, b), (_values((), "real", 3),
+               _values((4,), "real", 4), _values((4,), rhs, 5)), "0-d-input"),
+        Sample(lambda lib, x, a, b: getattr(x * 1, name + "_")(a, b, value=2),
+               (_values((4,), "real", 6), _values((4,), "real", 7), _values((4,), rhs, 8)),
+               "in-place")]
+
+
+@op("AddcmulBackward0", samples=_addc_samples("addcmul"))
+class Addcmul(Primitive):
+    save_inputs = True
+    elementwise = True
+
+    @staticmethod
+    def forward(ctx: Any, x: np.ndarray, t1: np.ndarray, t2: np.ndarray,
+                value: Any) -> np.ndarray:
+        return _addc_forward(ctx, x, t1, t2, value, divide=False)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple:
+        _, t1, t2 = ctx.saved_tensors
+        value = ctx.value
+        return (grad if ctx._next[0] else None,
+                grad * t2 * value if ctx._next[1] else None,
+                grad * t1 * value if ctx._next[2] else None)
+
+
+@op("AddcdivBackward0", samples=_addc_samples("addcdiv"))
+class Addcdiv(Primitive):
+    save_inputs = True
+    elementwise = True
+
+    @staticmethod
+    def forward(ctx: Any, x: np.ndarray, t1: np.ndarray, t2: np.ndarray,
+                value: Any) -> np.ndarray:
+        return _addc_forward(ctx, x, t1, t2, value, divide=True)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple:
+        _, t1, t2 = ctx.saved_tensors
+        value = ctx.value
+        return (grad if ctx._next[0] else None,
+                grad * value / t2 if ctx._next[1] else None,
+                -grad * value * t1 / (t2 * t2) if ctx._next[2] else None)
+
+
+_ADDCDIV_INTEGER = (
+    "Integer division with addcdiv is no longer supported, and in a future  release addcdiv "
+    "will perform a true division of tensor1 and tensor2. The historic addcdiv behavior can be "
+    "implemented as (input + value * ember.trunc(tensor1 / tensor2)).to(input.dtype) for "
+    "integer inputs and as (input + value * tensor1 / tensor2) for float inputs. The future "
+    "addcdiv behavior is just the latter implementation: (input + value * tensor1 / tensor2), "
+    "for all dtypes.")
+
+
+def _addc(primitive: type, name: str) -> Any:
+    def function(input: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1,
+                 out: Tensor | None = None) -> Tensor:
+        args = (("input", input), ("tensor1", tensor1), ("tensor2", tensor2))
+        for position, (arg, given) in enumerate(args, 1):
+            if not isinstance(given, Tensor):
+                raise TypeError(f"{name}(): argument '{arg}' (position {position}) must be "
+                                f"Tensor, not {type(given).__name__}")
+        return _out(primitive.apply(input, tensor1, tensor2, value=value), out)
+
+    def method_(self: Tensor, tensor1: Tensor, tensor2: Tensor, *, value: Any = 1) -> Tensor:
+        return inplace_many(self, lambda t: function(t, tensor1, tensor2, value=value),
+                            (tensor1, tensor2))
+
+    function.__name__ = function.__qualname__ = name
+    setattr(Tensor, name, function)
+    setattr(Tensor, name + "_", method_)
+    return function
+
+
+addcmul = _addc(Addcmul, "addcmul")
+addcmul.__doc__ = """``input + value * tensor1 * tensor2``, elementwise with broadcasting.
+
+    Args:
+        input (Tensor): the tensor added to.
+        tensor1 (Tensor): the first factor.
+        tensor2 (Tensor): the second factor.
+        value (Number): the multiplier (truncated for integer results, as torch does).
+        out (Tensor, optional): the output tensor.
+
+    Example::
+
+        >>> ember.addcmul(ember.zeros(2), ember.tensor([1.0, 2.0]), ember.tensor([3.0, 4.0]))
+        tensor([3., 8.])
+    """
+addcdiv = _addc(Addcdiv, "addcdiv")
+addcdiv.__doc__ = """``input + value * tensor1 / tensor2``, elementwise with broadcasting;
+    ``tensor1`` and ``tensor2`` may not both be integer.
+
+    Example::
+
+        >>> ember.addcdiv(ember.zeros(2), ember.tensor([1.0, 2.0]), ember.tensor([4.0, 4.0]))
+        tensor([0.2500, 0.5000])
+    """
+
+Tensor.lerp = lerp  # type: ignore[attr-defined]
+Tensor.lerp_ = lambda self, end, weight: inplace_many(  # type: ignore[attr-defined]
+    self, lambda t: lerp(t, end, weight), (end, weight))
