@@ -62,6 +62,21 @@ def op(node: str, methods: tuple[str, ...] = (), functions: tuple[str, ...] = ()
 
 
 FUNCTIONS: dict[str, Callable] = {}
+
+
+class Composite:
+    """Holds the samples of public functions built from other ops (their nodes are those
+    ops'), so the op table covers them too."""
+
+    methods: tuple = ()
+    functions: tuple = ()
+    samples: Any = None
+
+
+def composite(name: str, samples: Callable) -> None:
+    """Adds ``samples`` (a factory like an op's) to the table under ``name``."""
+    REGISTRY[name] = type(name, (Composite,), {"samples": staticmethod(samples)})
+
 # each op's apply function -> its class (apply functions are closures sharing one code object,
 # so tools that map a public function to its op, like the coverage test, look here)
 APPLY_OWNERS: dict[Callable, type] = {}

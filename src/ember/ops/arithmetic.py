@@ -14,7 +14,7 @@ import numpy as np
 from .. import _dtype as dt
 from .._tensor import Tensor, _make, bump_version
 from ._inplace import inplace_binary
-from ._op import BinaryOp, UnaryOp, broadcast_error, op, scalar_result
+from ._op import BinaryOp, UnaryOp, broadcast_error, composite, op, scalar_result
 from .samples import binary_samples, pow_samples, unary_samples
 
 __all__ = ["add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide",
@@ -355,12 +355,15 @@ Tensor.mul = mul  # type: ignore[attr-defined]
 Tensor.multiply = mul  # type: ignore[attr-defined]
 Tensor.div = div  # type: ignore[attr-defined]
 Tensor.divide = div  # type: ignore[attr-defined]
-Tensor.true_divide = lambda self, other: div(self, other)  # type: ignore[attr-defined]
 subtract, multiply, divide = sub, mul, div
 
 
 def true_divide(input: Any, other: Any) -> Tensor:
+    """``input / other`` (the same as ``div`` without rounding)."""
     return div(input, other)
+
+
+Tensor.true_divide = true_divide  # type: ignore[attr-defined]
 
 
 # --- in place -----------------------------------------------------------------------------------
@@ -466,3 +469,31 @@ Tensor.bitwise_not = Tensor.__invert__ = bitwise_not  # type: ignore[attr-define
 Tensor.__rand__ = lambda self, other: bitwise_and(other, self)  # type: ignore[attr-defined]
 Tensor.__ror__ = lambda self, other: bitwise_or(other, self)  # type: ignore[attr-defined]
 Tensor.__rxor__ = lambda self, other: bitwise_xor(other, self)  # type: ignore[attr-defined]
+
+
+def _function_form_samples(cls: Any) -> list:
+    """The function and in-place spellings (the operator samples cover the primitives)."""
+    from .samples import Sample, _values
+
+    a, b = _values((2, 3), "real", 21), _values((2, 3), "positive", 22)
+    return [
+        Sample(lambda lib, x, y: lib.add(x, y, alpha=2), (a, b), "add-alpha"),
+        Sample(lambda lib, x, y: lib.sub(x, y, alpha=0.5), (a, b), "sub-alpha"),
+        Sample(lambda lib, x, y: lib.subtract(x, y), (a, b), "subtract"),
+        Sample(lambda lib, x, y: lib.mul(x, y), (a, b), "mul"),
+        Sample(lambda lib, x, y: lib.multiply(x, y), (a, b), "multiply"),
+        Sample(lambda lib, x, y: lib.div(x, y), (a, b), "div"),
+        Sample(lambda lib, x, y: lib.true_divide(x, y), (a, b), "true_divide"),
+        Sample(lambda lib, x, y: lib.pow(x.abs() + 1, y), (a, b), "pow"),
+        Sample(lambda lib, x, y: lib.equal(x, y), (a, b), "equal", gradcheck=False),
+        Sample(lambda lib, x, y: x.clone().add_(y, alpha=3), (a, b), "add_"),
+        Sample(lambda lib, x, y: x.clone().sub_(y), (a, b), "sub_"),
+        Sample(lambda lib, x, y: x.clone().mul_(y), (a, b), "mul_"),
+        Sample(lambda lib, x, y: x.clone().div_(y), (a, b), "div_"),
+        Sample(lambda lib, x, y: (x.abs() + 1).pow_(y), (a, b), "pow_"),
+        Sample(lambda lib, x: x.clone().fill_(2.5) * x, (a,), "fill_"),
+        Sample(lambda lib, x: x.clone().zero_() + x, (a,), "zero_"),
+    ]
+
+
+composite("arithmetic functions", _function_form_samples)

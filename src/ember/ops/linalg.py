@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 
 from .._tensor import Tensor
-from ._op import REGISTRY, Primitive, UnaryOp, op
+from ._op import Primitive, UnaryOp, composite, op
 from .samples import Sample, matmul_samples
 from .samples import _values as _sample_values
 from .shape import SqueezeDim, infer_shape
@@ -948,17 +948,6 @@ def einsum_samples(cls: type) -> list[Sample]:
         return lambda lib, *xs: lib.einsum(e, *xs)
 
     return [Sample(call(e), xs, e) for e, xs in eq]
-
-
-class _Composite:
-    """A sample holder for functions built from other ops (their nodes are those ops')."""
-
-    methods: tuple = ()
-    functions: tuple = ()
-
-
-def composite(name: str, samples: Any) -> None:
-    REGISTRY[name] = type(name, (_Composite,), {"samples": staticmethod(samples)})
 
 
 def product_samples(cls: Any) -> list[Sample]:
