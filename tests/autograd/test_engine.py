@@ -195,3 +195,24 @@ def test_gradients_match_torch_on_a_small_network() -> None:
 
     for ours, theirs in zip(run(ember), run(torch)):
         assert_close(ours, theirs, rtol=1e-5, atol=1e-6)
+
+
+def test_leaf_grads_never_alias_other_tensors() -> None:
+    # .grad may take over a fresh gradient's memory (as torch steals buffers), but never one
+    # that another leaf, the user, or a saved tensor still holds
+    a = ember.ones(3, requires_grad=True)
+    b = ember.ones(3, requires_grad=True)
+    (a + b).sum().backward()
+    a.grad.zero_()
+    assert b.grad.tolist() == [1.0, 1.0, 1.0]
+    x = ember.ones(3, requires_grad=True)
+    seed = ember.full((3,), 2.0)
+    x.backward(seed)
+    x.grad.zero_()
+    assert seed.tolist() == [2.0, 2.0, 2.0]
+    y = ember.ones(3, requires_grad=True)
+    kept = []
+    y.register_hook(lambda g: kept.append(g))
+    (y * 4).sum().backward()
+    y.grad.zero_()
+    assert kept[0].tolist() == [4.0, 4.0, 4.0]

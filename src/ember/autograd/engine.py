@@ -215,6 +215,14 @@ def _conform(grad: Tensor, meta: tuple) -> Tensor:
     return grad
 
 
+def _unshared(grad: Tensor) -> bool:
+    """Whether ``grad``'s array owns its memory and no other object references it (only the
+    tensor's attribute and getrefcount's argument do)."""
+    data = grad._data
+    return (data.base is None and data.flags.writeable and data.flags.c_contiguous
+            and sys.getrefcount(data) <= 2)
+
+
 def _accumulate(variable: Tensor, grad: Tensor, create_graph: bool) -> None:
     old = variable._grad
     if grad._data.dtype != variable._data.dtype:
@@ -222,6 +230,10 @@ def _accumulate(variable: Tensor, grad: Tensor, create_graph: bool) -> None:
     if old is None:
         if create_graph and grad.grad_fn is not None:
             variable._grad = grad
+        elif _unshared(grad) and sys.getrefcount(grad) <= 3:
+            # Nothing else holds this gradient or its memory (the engine's local, this
+            # function's argument and getrefcount's own make 3): take it, as torch does.
+            variable._grad = grad if grad.grad_fn is None else _make(grad._data)
         else:
             # A copy, so .grad never aliases a tensor the user (or another leaf) also holds.
             variable._grad = _make(grad._data.copy())
