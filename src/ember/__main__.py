@@ -1,5 +1,7 @@
 """``python -m ember``: ember's main job.
 
+``python -m ember`` (or ``python -m ember train``) trains a small network on the 8x8 digits
+shipped with ember and writes a loss/accuracy plot and the trained weights;
 ``python -m ember tour`` replays the seed notebook's autograd walkthrough.
 """
 
@@ -10,19 +12,24 @@ import sys
 
 
 def main(argv: list[str] | None = None) -> int:
+    from . import train
+
     parser = argparse.ArgumentParser(
         prog="python -m ember",
-        description="ember: PyTorch's autograd and training stack on NumPy.")
+        description="ember: PyTorch's autograd and training stack on NumPy. Without a command, "
+                    "trains a network on the bundled 8x8 handwritten digits.")
+    train.add_arguments(parser)
     sub = parser.add_subparsers(dest="command")
+    train_parser = sub.add_parser("train", help="train on the 8x8 digits (the default)")
+    train.add_arguments(train_parser)
     sub.add_parser("tour", help="replay the autograd walkthrough of the seed notebook")
     args = parser.parse_args(argv)
-    if args.command in (None, "tour"):
+    if args.command == "tour":
         from .tour import run
 
         run()
         return 0
-    parser.error(f"unknown command {args.command}")
-    return 2
+    return train.run(args)
 
 
 if __name__ == "__main__":

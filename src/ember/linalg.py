@@ -15,23 +15,13 @@ import numpy as np
 
 from . import _dtype as dt
 from ._tensor import Tensor, _make, wrap_dim
-from .ops._op import UnaryOp, op
-from .ops.decompositions import (
-    Cholesky,
-    Det,
-    Eigh,
-    Inv,
-    LinAlgError,
-    Pinv,
-    Qr,
-    Slogdet,
-    Solve,
-    Svd,
-    linalg_cross,
-    multi_dot,
-)
-from .ops.linalg import _maybe_out, _values, composite, matmul, vdot
+from .ops._op import UnaryOp, composite
+from .ops.decompositions import Cholesky, Det, Inv, LinAlgError, Qr, Slogdet, Solve
+from .ops.linalg import _maybe_out, _values, matmul, vdot
+from .ops.linalg_products import linalg_cross, multi_dot
 from .ops.samples import Sample
+from .ops.spectral import Eigh, Pinv, Svd
+from .ops.statistics import VectorNorm
 
 __all__ = ["LinAlgError", "norm", "vector_norm", "matrix_norm", "inv", "inv_ex", "det",
            "slogdet", "solve", "cholesky", "cholesky_ex", "qr", "eigh", "eigvalsh", "svd",
@@ -73,60 +63,7 @@ def _vector_norm_samples(cls: type) -> list[Sample]:
             Sample(lambda lib, t: lib.norm(t, p=3, dim=0), (x,), "ember.norm-p")]
 
 
-@op("LinalgVectorNormBackward0", samples=_vector_norm_samples)
-class VectorNorm(UnaryOp):
-    save_inputs = True
-    save_output = True
-
-    @staticmethod
-    def forward(ctx: Any, x: np.ndarray, ord: float, dims: tuple, keepdim: bool) -> np.ndarray:
-        ctx.ord, ctx.dims, ctx.keepdim = ord, dims, keepdim
-        ax = np.abs(x)
-        axis = dims if dims else None
-        if ord == 2:
-            out = np.sqrt(np.sum(ax * ax, axis=axis, keepdims=keepdim))
-        elif ord == math.inf:
-            out = np.max(ax, axis=axis, keepdims=keepdim)
-        elif ord == -math.inf:
-            out = np.min(ax, axis=axis, keepdims=keepdim)
-        elif ord == 0:
-            out = np.sum(ax != 0, axis=axis, keepdims=keepdim)
-        elif ord == 1:
-            out = np.sum(ax, axis=axis, keepdims=keepdim)
-        else:
-            with np.errstate(divide="ignore"):
-                out = np.sum(ax ** ord, axis=axis, keepdims=keepdim) ** (1.0 / ord)
-        return np.asarray(out, dtype=ax.dtype)
-
-    @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> Tensor | None:
-        x, out = ctx.saved_tensors
-        kept = x._data.shape if not ctx.dims else tuple(
-            1 if d in ctx.dims else s for d, s in enumerate(x._data.shape))
-        if not ctx.dims:
-            kept = (1,) * x._data.ndim
-        g, n = grad.reshape(kept), out.reshape(kept)
-        p = ctx.ord
-        np_dtype = x._data.dtype
-        sign = _make(np.sign(x._data))
-        if p == 0:
-            return None  # a count of nonzeros: torch gives no gradient at all
-        if p == 1:
-            return g * sign
-        if p in (math.inf, -math.inf):
-            mask = (np.abs(x._data) == n._data).astype(np_dtype)
-            count = mask.sum(axis=ctx.dims or None, keepdims=True)
-            return g * _make(sign._data * mask / count)
-        zero = _make(n._data == 0)
-        safe_n = n + _make(zero._data.astype(np_dtype))  # 1 where the norm is 0, to mask after
-        if p == 2:
-            scaled = x / safe_n
-        else:
-            with np.errstate(divide="ignore"):
-                scaled = x * x.abs() ** (p - 2) / safe_n ** (p - 1)
-        from .ops.elementwise import Where
-
-        return Where.apply(zero, 0.0, g * scaled)
+composite("linalg.vector_norm", _vector_norm_samples)
 
 
 def vector_norm(x: Tensor, ord: Any = 2, dim: Any = None, keepdim: bool = False, *,
@@ -154,7 +91,7 @@ def vector_norm(x: Tensor, ord: Any = 2, dim: Any = None, keepdim: bool = False,
         x = x.to(dtype)
     ndim = x._data.ndim
     if dim is None:
-        dims: tuple = ()
+        dims: tuple = tuple(range(ndim))
     else:
         dims = tuple(sorted(wrap_dim(d, ndim) for d in ((dim,) if isinstance(dim, int)
                                                         else dim)))

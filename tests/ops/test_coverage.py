@@ -111,9 +111,10 @@ def test_every_public_op_is_exercised_by_the_table(called: set) -> None:
 # Primitives that only other machinery creates, each tested where that machinery is.
 INTERNAL = {
     "Error": "once_differentiable (tests/autograd/test_function.py)",
-    "FillBackward0": "fill_/zero_ on tensors in a graph (tests/ops/test_inplace.py)",
-    "AliasBackward0": "forward_ad.make_dual (tests/autograd/test_functional.py)",
-    "CopySlices": "in-place ops through views (tests/ops/test_inplace.py)",
+    "FillBackward0": "fill_/zero_ on tensors in a graph (the arithmetic function samples)",
+    "CopySlices": "in-place ops through views (tests/ops/test_indexing.py)",
+    "MaxPoolGatherBackward0": "max pooling's second-order backward (gradgradcheck of "
+                              "MaxPool2DWithIndicesBackward0's samples)",
 }
 
 

@@ -1,6 +1,8 @@
 """ember.nn: neural network building blocks (modules, parameters, functional forms)."""
 
-from . import functional
+from . import functional, init, utils
+from .modules import *  # noqa: F403 - the layers, listed in modules.__all__
+from .modules import __all__ as _modules_all
 from .parameter import Parameter
 
-__all__ = ["functional", "Parameter"]
+__all__ = ["functional", "init", "utils", "Parameter", *_modules_all]

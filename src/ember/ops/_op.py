@@ -45,6 +45,9 @@ def op(node: str, methods: tuple[str, ...] = (), functions: tuple[str, ...] = ()
     """
 
     def register(cls: type) -> type:
+        if node in REGISTRY:  # one primitive per node name: two would be duplicated code
+            raise RuntimeError(f"op node {node} is declared twice ({REGISTRY[node].op_name} "
+                               f"and {cls.__name__})")
         cls.op_name = cls.__name__  # the Python name, before it takes torch's node name
         cls.__name__ = cls.__qualname__ = node
         cls.samples = samples

@@ -1,6 +1,7 @@
 """The list of supported ops, generated from the op table for the README.
 
-``python -m ember.ops.catalog`` prints it; a test checks the README's copy is current.
+``python -m ember.ops.catalog`` prints it; ``python -m ember.ops.catalog README.md`` rewrites
+the README's copy (between its ``ops:start``/``ops:end`` markers); a test checks it is current.
 """
 
 from __future__ import annotations
@@ -18,6 +19,14 @@ FAMILIES = {
     "activation": "Reductions", "shape": "Shape and joining", "joining": "Shape and joining",
     "gather": "Indexing", "indexing": "Indexing", "linalg": "Linear algebra",
     "decompositions": "Linear algebra", "random": "Random sampling and factories",
+    "trigonometric": "Elementwise functions", "special": "Elementwise functions",
+    "rounding": "Elementwise functions", "clamp": "Elementwise functions",
+    "interpolation": "Elementwise functions", "moments": "Reductions", "extrema": "Reductions",
+    "transpose": "Shape and joining", "broadcast": "Shape and joining",
+    "diagonal": "Shape and joining", "repeat": "Shape and joining", "masked": "Indexing",
+    "index_ops": "Indexing", "fused": "Linear algebra", "contractions": "Linear algebra",
+    "spectral": "Linear algebra", "linalg_products": "Linear algebra",
+    "linalg_spellings": "Linear algebra",
 }
 
 
@@ -40,7 +49,23 @@ def markdown() -> str:
     return "\n".join(lines) + "\n"
 
 
+START, END = "<!-- ops:start -->\n", "<!-- ops:end -->"
+
+
+def with_catalog(readme: str) -> str:
+    """``readme`` with the text between the markers replaced by the current op list."""
+    head, _, rest = readme.partition(START)
+    _, _, tail = rest.partition(END)
+    return head + START + markdown() + END + tail
+
+
 if __name__ == "__main__":
     import ember  # noqa: F401 - registers every op, nn's included
 
-    sys.stdout.write(markdown())
+    if len(sys.argv) > 1:
+        with open(sys.argv[1], encoding="utf-8") as f:
+            text = f.read()
+        with open(sys.argv[1], "w", encoding="utf-8") as f:
+            f.write(with_catalog(text))
+    else:
+        sys.stdout.write(markdown())

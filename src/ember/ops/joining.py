@@ -1,9 +1,9 @@
-"""Joining, splitting, repeating and rearranging tensors: cat/stack and their hstack/vstack/
-dstack/column_stack forms, split/chunk/tensor_split/unbind/narrow, repeat/tile/
-repeat_interleave, flip/roll, tril/triu and diag/diag_embed.
+"""Joining and splitting tensors: cat/stack and their hstack/vstack/dstack/column_stack forms,
+split/chunk/tensor_split/unbind/narrow. Repeating and flipping live in ``repeat.py``, tril/triu
+and diag/diag_embed in ``diagonal.py``.
 
 Splits return views of their input (one node with an output per piece, as torch records
-``unbind``/``split``); the others copy, as torch's do.
+``unbind``/``split``); joins copy, as torch's do.
 """
 
 from __future__ import annotations
@@ -15,28 +15,13 @@ import numpy as np
 
 from .. import _dtype as dt
 from .._tensor import Tensor, _make, wrap_dim
-from ._op import Primitive, UnaryOp, op
+from ._op import Primitive, op
 from .indexing import Slice
 from .samples import Sample, _values
-from .shape import (
-    Clone,
-    MultiOutput,
-    Unsqueeze,
-    View,
-    as_int,
-    cast,
-    diagonal_view,
-    dims_arg,
-    int_list,
-    reshape,
-    shape_arg,
-    wrap_dim_nonscalar,
-)
+from .shape import MultiOutput, as_int, cast, int_list, reshape, wrap_dim_nonscalar
 
-__all__ = ["cat", "concat", "concatenate", "stack", "hstack", "vstack", "dstack",
-           "column_stack", "split", "chunk", "tensor_split", "unbind", "narrow", "repeat",
-           "tile", "repeat_interleave", "flip", "fliplr", "flipud", "roll", "tril", "triu",
-           "diag", "diag_embed"]
+__all__ = ["cat", "concat", "concatenate", "stack", "hstack", "vstack", "dstack", "column_stack",
+           "split", "chunk", "tensor_split", "unbind", "narrow"]
 
 
 def _samples(kind: str) -> Any:
@@ -182,7 +167,7 @@ def _stack_like(tensors: Any, fn: str) -> list[Tensor]:
 def hstack(tensors: Sequence[Tensor], *, out: Tensor | None = None) -> Tensor:
     """Joins tensors column-wise: along dim 0 if they are 1-D, else dim 1 (0-d ones count as
     1-D)."""
-    from .shape import atleast_1d
+    from .broadcast import atleast_1d
 
     tensors = [atleast_1d(t) for t in _stack_like(tensors, "hstack")]
     return cat(tensors, 0 if tensors[0]._data.ndim == 1 else 1, out=out)
@@ -190,14 +175,14 @@ def hstack(tensors: Sequence[Tensor], *, out: Tensor | None = None) -> Tensor:
 
 def vstack(tensors: Sequence[Tensor], *, out: Tensor | None = None) -> Tensor:
     """Joins tensors row-wise (along dim 0), after viewing each as at least 2-D."""
-    from .shape import atleast_2d
+    from .broadcast import atleast_2d
 
     return cat([atleast_2d(t) for t in _stack_like(tensors, "vstack")], 0, out=out)
 
 
 def dstack(tensors: Sequence[Tensor], *, out: Tensor | None = None) -> Tensor:
     """Joins tensors depth-wise (along dim 2), after viewing each as at least 3-D."""
-    from .shape import atleast_3d
+    from .broadcast import atleast_3d
 
     return cat([atleast_3d(t) for t in _stack_like(tensors, "dstack")], 2, out=out)
 
@@ -420,350 +405,6 @@ def narrow(input: Tensor, dim: int, start: int, length: int) -> Tensor:
     return Slice.apply(input, key=(slice(None),) * d + (slice(start, start + length),))
 
 
-# --- repeating --------------------------------------------------------------------------------
-@op("RepeatBackward0", samples=_samples("repeat"))
-class Repeat(UnaryOp):
-    linear = True
-
-    @staticmethod
-    def forward(ctx: Any, x: np.ndarray, repeats: tuple) -> np.ndarray:
-        ctx.input_shape, ctx.repeats = x.shape, repeats
-        padded = (1,) * (len(repeats) - x.ndim) + x.shape
-        return np.tile(x.reshape(padded), repeats)
-
-    @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> Tensor:
-        # Each output dim of size r*s is r copies of the input dim: view it as (r, s) and sum
-        # the copies.
-        shape, repeats = ctx.input_shape, ctx.repeats
-        padded = (1,) * (len(repeats) - len(shape)) + shape
-        pairs = tuple([n for r, s in zip(repeats, padded) for n in (r, s)])
-        summed = grad.reshape(pairs).sum(tuple(range(0, len(pairs), 2)))
-        return summed.reshape(shape)
-
-
-def repeat(input: Tensor, *repeats: Any) -> Tensor:
-    """``input`` tiled ``repeats[i]`` times along each dim (a copy); extra leading repeats add
-    dims.
-
-    Example::
-
-        >>> ember.tensor([1, 2]).repeat(2, 2)
-        tensor([[1, 2, 1, 2],
-                [1, 2, 1, 2]])
-    """
-    if not repeats:
-        raise TypeError('repeat() missing 1 required positional arguments: "repeats"')
-    repeats = shape_arg(repeats, "repeat", "repeats")
-    shape = input._data.shape
-    if len(repeats) < len(shape):
-        raise RuntimeError("Number of dimensions of repeat dims can not be smaller than number "
-                           "of dimensions of tensor")
-    if any(r < 0 for r in repeats):
-        padded = (1,) * (len(repeats) - len(shape)) + shape
-        raise RuntimeError(f"Trying to create tensor with negative dimension "
-                           f"{min(r * s for r, s in zip(repeats, padded))}: "
-                           f"{[r * s for r, s in zip(repeats, padded)]}")
-    return Repeat.apply(input, repeats=repeats)
-
-
-def tile(input: Tensor, *dims: Any) -> Tensor:
-    """``repeat`` with ``dims`` padded with leading 1s to ``input``'s number of dims.
-
-    Example::
-
-        >>> ember.tensor([1, 2]).tile(2)
-        tensor([1, 2, 1, 2])
-    """
-    dims = shape_arg(dims, "tile", "dims")
-    return repeat(input, (1,) * (input._data.ndim - len(dims)) + dims)
-
-
-def repeat_interleave(input: Tensor, repeats: int | Tensor | None = None, dim: int | None = None,
-                      *, output_size: int | None = None) -> Tensor:
-    """Repeats each entry of ``input`` along ``dim`` (of the flattened input if None):
-    ``repeats`` times, or ``repeats[i]`` times for entry ``i``. With ``input`` alone (an
-    integer tensor of counts), the indices ``i`` each repeated ``input[i]`` times.
-
-    Example::
-
-        >>> ember.tensor([1, 2]).repeat_interleave(2)
-        tensor([1, 1, 2, 2])
-        >>> ember.tensor([[1, 2], [3, 4]]).repeat_interleave(ember.tensor([1, 2]), dim=0)
-        tensor([[1, 2],
-                [3, 4],
-                [3, 4]])
-    """
-    if repeats is None:
-        counts = _repeat_counts(input, None)
-        return _make(np.repeat(np.arange(counts.size, dtype=np.int64), counts))
-    x = input
-    if dim is None:
-        x, d = flatten_all(input), 0
-    else:
-        d = wrap_dim(as_int(dim, "repeat_interleave", "dim"), input._data.ndim)
-    shape = x._data.shape
-    size = shape[d] if shape else 1
-    if isinstance(repeats, Tensor):
-        counts = _repeat_counts(repeats, size)
-        total = int(counts.sum()) if counts.size == size else int(counts.sum()) * size
-    else:
-        r = as_int(repeats, "repeat_interleave", "repeats")
-        if r < 0:
-            raise RuntimeError("Repeats must be non-negative")
-        total = r * size
-    if output_size is not None and output_size != total:
-        raise RuntimeError(f"repeat_interleave: Invalid output_size, expected {total} but got "
-                           f"{output_size}")
-    if isinstance(repeats, Tensor):
-        index = np.repeat(np.arange(size), np.broadcast_to(counts, (size,)))
-        from .gather import IndexSelect
-
-        return IndexSelect.apply(x, dim=d, index=index)
-    # torch's decomposition, so the recorded nodes match: unsqueeze, expand, clone, view
-    wide = Unsqueeze.apply(x, dim=wrap_dim(d + 1, x._data.ndim + 1))
-    wide = wide.expand(shape[:d + 1] + (r,) + shape[d + 1:])
-    return View.apply(Clone.apply(wide), shape=shape[:d] + (total,) + shape[d + 1:])
-
-
-def flatten_all(input: Tensor) -> Tensor:
-    return reshape(input, -1)
-
-
-def _repeat_counts(repeats: Tensor, size: int | None) -> np.ndarray:
-    counts = repeats._data
-    if counts.dtype.kind not in "iu":
-        raise NotImplementedError(
-            f"\"repeat_interleave_cpu\" not implemented for '{_kind(repeats)}'")
-    if counts.ndim > 1:
-        raise RuntimeError("repeats must be 0-dim or 1-dim tensor")
-    if counts.size and counts.min() < 0:
-        raise RuntimeError("repeats can not be negative")
-    counts = counts.reshape(-1)
-    if size is not None and counts.size not in (1, size):
-        raise RuntimeError(f"repeats must have the same size as input along dim, but got "
-                           f"repeats.size(0) = {counts.size} and input.size(0) = {size}")
-    return counts
-
-
-# --- flip and roll ----------------------------------------------------------------------------
-@op("FlipBackward0", samples=_samples("flip"))
-class Flip(UnaryOp):
-    linear = True
-
-    @staticmethod
-    def forward(ctx: Any, x: np.ndarray, dims: tuple) -> np.ndarray:
-        ctx.dims = dims
-        return np.flip(x, dims).copy() if x.ndim else x.copy()
-
-    @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> Tensor:
-        return Flip.apply(grad, dims=ctx.dims)
-
-
-def flip(input: Tensor, *dims: Any) -> Tensor:
-    """``input`` with the order of entries reversed along each of ``dims`` (a copy).
-
-    Example::
-
-        >>> ember.tensor([[1, 2], [3, 4]]).flip(0)
-        tensor([[3, 4],
-                [1, 2]])
-    """
-    if not dims:
-        raise TypeError('flip() missing 1 required positional arguments: "dims"')
-    if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
-        dims = dims[0]
-    return Flip.apply(input, dims=dims_arg(dims, input._data.ndim, "flip"))
-
-
-def fliplr(input: Tensor) -> Tensor:
-    """``input`` flipped left to right (along dim 1); needs at least 2 dims."""
-    if input._data.ndim < 2:
-        raise RuntimeError("Input must be >= 2-d.")
-    return Flip.apply(input, dims=(1,))
-
-
-def flipud(input: Tensor) -> Tensor:
-    """``input`` flipped upside down (along dim 0); needs at least 1 dim."""
-    if input._data.ndim < 1:
-        raise RuntimeError("Input must be >= 1-d.")
-    return Flip.apply(input, dims=(0,))
-
-
-@op("RollBackward0", samples=_samples("roll"))
-class Roll(UnaryOp):
-    linear = True
-
-    @staticmethod
-    def forward(ctx: Any, x: np.ndarray, shifts: tuple, dims: tuple | None) -> np.ndarray:
-        ctx.shifts, ctx.dims = shifts, dims
-        if dims is None:  # roll the flattened tensor, keep the shape
-            return np.roll(x, shifts[0])
-        return np.roll(x, shifts, dims)
-
-    @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> Tensor:
-        return Roll.apply(grad, shifts=tuple([-s for s in ctx.shifts]), dims=ctx.dims)
-
-
-def roll(input: Tensor, shifts: int | Sequence[int],
-         dims: int | Sequence[int] | None = None) -> Tensor:
-    """``input`` with entries shifted cyclically by ``shifts`` along ``dims`` (a copy). Without
-    ``dims`` the flattened tensor is rolled and the shape kept.
-
-    Example::
-
-        >>> ember.tensor([1, 2, 3]).roll(1)
-        tensor([3, 1, 2])
-    """
-    shifts_t = (shifts,) if isinstance(shifts, (int, np.integer)) else int_list(
-        shifts if isinstance(shifts, Sequence) else [shifts], "roll", "shifts")
-    if dims is None:
-        if len(shifts_t) != 1:
-            raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts_t)}, "
-                               "dims:0")
-        return Roll.apply(input, shifts=shifts_t, dims=None)
-    dims_t = (dims,) if isinstance(dims, (int, np.integer)) else int_list(dims, "roll", "dims")
-    if not shifts_t:
-        raise RuntimeError("`shifts` required")
-    if len(shifts_t) != len(dims_t):
-        raise RuntimeError(f"shifts and dimensions must align. shifts: {len(shifts_t)}, "
-                           f"dims:{len(dims_t)}")
-    ndim = input._data.ndim
-    return Roll.apply(input, shifts=shifts_t,
-                      dims=tuple([wrap_dim_nonscalar(d, ndim) for d in dims_t]))
-
-
-# --- triangles and diagonals ------------------------------------------------------------------
-@op("TrilBackward0", samples=_samples("tril"))
-class Tril(UnaryOp):
-    linear = True
-
-    @staticmethod
-    def forward(ctx: Any, x: np.ndarray, diagonal: int) -> np.ndarray:
-        ctx.diagonal = diagonal
-        return np.tril(x, diagonal)
-
-    @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> Tensor:
-        return Tril.apply(grad, diagonal=ctx.diagonal)
-
-
-@op("TriuBackward0", samples=_samples("triu"))
-class Triu(UnaryOp):
-    linear = True
-
-    @staticmethod
-    def forward(ctx: Any, x: np.ndarray, diagonal: int) -> np.ndarray:
-        ctx.diagonal = diagonal
-        return np.triu(x, diagonal)
-
-    @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> Tensor:
-        return Triu.apply(grad, diagonal=ctx.diagonal)
-
-
-def tril(input: Tensor, diagonal: int = 0) -> Tensor:
-    """The lower triangle of the matrices in the last two dims of ``input``, zeros above it
-    (entries above diagonal ``diagonal`` zeroed: 0 the main one, > 0 above it).
-
-    Example::
-
-        >>> ember.ones(2, 3).tril()
-        tensor([[1., 0., 0.],
-                [1., 1., 0.]])
-    """
-    if input._data.ndim < 2:
-        raise RuntimeError("tril: input tensor must have at least 2 dimensions")
-    return Tril.apply(input, diagonal=as_int(diagonal, "tril", "diagonal"))
-
-
-def triu(input: Tensor, diagonal: int = 0) -> Tensor:
-    """The upper triangle of the matrices in the last two dims of ``input``, zeros below
-    diagonal ``diagonal``."""
-    if input._data.ndim < 2:
-        raise RuntimeError("triu: input tensor must have at least 2 dimensions")
-    return Triu.apply(input, diagonal=as_int(diagonal, "triu", "diagonal"))
-
-
-@op("DiagEmbedBackward0", samples=_samples("diag_embed"))
-class DiagEmbed(UnaryOp):
-    linear = True
-
-    @staticmethod
-    def forward(ctx: Any, x: np.ndarray, offset: int, dim1: int, dim2: int) -> np.ndarray:
-        ctx.args = (offset, dim1, dim2)
-        n = x.shape[-1] + abs(offset)
-        shape = list(x.shape[:-1])
-        for d in sorted((dim1, dim2)):
-            shape.insert(d, n)
-        out = np.zeros(shape, dtype=x.dtype)
-        diagonal_view(out, offset, dim1, dim2)[...] = x
-        return out
-
-    @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> Tensor:
-        offset, dim1, dim2 = ctx.args
-        return grad.diagonal(offset, dim1, dim2)
-
-
-def diag_embed(input: Tensor, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:
-    """Matrices (over output dims ``dim1``, ``dim2``) whose diagonal ``offset`` holds the last
-    dim of ``input``, zeros elsewhere.
-
-    Example::
-
-        >>> ember.diag_embed(ember.tensor([1, 2]))
-        tensor([[1, 0],
-                [0, 2]])
-    """
-    ndim = input._data.ndim + 1
-    d1, d2 = wrap_dim(dim1, ndim), wrap_dim(dim2, ndim)
-    if d1 == d2:
-        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
-    return DiagEmbed.apply(input, offset=as_int(offset, "diag_embed", "offset"), dim1=d1, dim2=d2)
-
-
-@op("DiagonalBackward0_copy", samples=_samples("diag"))
-class DiagonalCopy(UnaryOp):
-    """``diag`` of a matrix: its diagonal as a new tensor (not a view)."""
-
-    linear = True
-
-    @staticmethod
-    def forward(ctx: Any, x: np.ndarray, offset: int) -> np.ndarray:
-        ctx.args = (x.shape, offset, 0, 1)
-        return diagonal_view(x, offset, 0, 1).copy()
-
-    @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> Tensor:
-        from .shape import DiagonalScatter
-
-        return DiagonalScatter.apply(grad, args=ctx.args)
-
-
-def diag(input: Tensor, diagonal: int = 0) -> Tensor:
-    """From a vector, the square matrix with it on diagonal ``diagonal``; from a matrix, its
-    diagonal ``diagonal`` as a vector (a copy).
-
-    Example::
-
-        >>> ember.diag(ember.tensor([1, 2]))
-        tensor([[1, 0],
-                [0, 2]])
-        >>> ember.diag(ember.tensor([[1, 2], [3, 4]]))
-        tensor([1, 4])
-    """
-    ndim = input._data.ndim
-    diagonal = as_int(diagonal, "diag", "diagonal")
-    if ndim == 1:
-        return DiagEmbed.apply(input, offset=diagonal, dim1=0, dim2=1)
-    if ndim == 2:
-        return DiagonalCopy.apply(input, offset=diagonal)
-    raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {ndim}D")
-
-
 # --- Tensor methods ---------------------------------------------------------------------------
 def _split_method(self: Tensor, split_size: Any = None, dim: int = 0, **kwargs: Any) -> tuple:
     if "split_size_or_sections" in kwargs:
@@ -775,10 +416,7 @@ def _split_method(self: Tensor, split_size: Any = None, dim: int = 0, **kwargs: 
 
 for _name, _fn in (("split", _split_method), ("split_with_sizes", split_with_sizes),
                    ("chunk", chunk), ("tensor_split", tensor_split), ("unbind", unbind),
-                   ("narrow", narrow), ("repeat", repeat), ("tile", tile),
-                   ("repeat_interleave", repeat_interleave), ("flip", flip),
-                   ("fliplr", fliplr), ("flipud", flipud), ("roll", roll), ("tril", tril),
-                   ("triu", triu), ("diag", diag), ("diag_embed", diag_embed)):
+                   ("narrow", narrow)):
     setattr(Tensor, _name, _fn)
 
 
@@ -823,39 +461,4 @@ def _sample_table() -> dict[str, list[Sample]]:
                       Sample(lambda lib, t: lib.split(t, 5), (m,), "one"),
                       Sample(lambda lib, t: t.chunk(3, -1), (m,), "chunk"),
                       Sample(lambda lib, t: lib.chunk(t, 2), (x,), "chunk-fewer")],
-        "repeat": [Sample(lambda lib, t: t.repeat(2, 1, 3), (m,), "repeat"),
-                   Sample(lambda lib, t: t.repeat((2, 2)), (m,), "same-dims"),
-                   Sample(lambda lib, t: t.repeat(3), (s,), "0-d"),
-                   Sample(lambda lib, t: t.repeat(0, 1), (m,), "zero"),
-                   Sample(lambda lib, t: t.tile((2,)), (m,), "tile"),
-                   Sample(lambda lib, t: lib.tile(t, (2, 1, 1)), (m,), "tile-more"),
-                   Sample(lambda lib, t: t.repeat_interleave(2), (m,), "interleave"),
-                   Sample(lambda lib, t: lib.repeat_interleave(t, 3, dim=1), (m,),
-                          "interleave-dim"),
-                   Sample(lambda lib, t: t.repeat_interleave(2), (s,), "interleave-0-d"),
-                   Sample(lambda lib, t, r: t.repeat_interleave(r, dim=0),
-                          (m, np.array([1, 0, 2])), "interleave-tensor"),
-                   Sample(lambda lib, t, r: t.repeat_interleave(r), (m, np.array(2)),
-                          "interleave-tensor-flat")],
-        "flip": [Sample(lambda lib, t: t.flip(0), (m,), "flip"),
-                 Sample(lambda lib, t: lib.flip(t, (0, -1)), (x,), "dims"),
-                 Sample(lambda lib, t: t.flip(0), (s,), "0-d"),
-                 Sample(lambda lib, t: lib.fliplr(t), (m,), "fliplr"),
-                 Sample(lambda lib, t: lib.flipud(t), (v,), "flipud")],
-        "roll": [Sample(lambda lib, t: t.roll(1), (m,), "flat"),
-                 Sample(lambda lib, t: lib.roll(t, (1, -5), (0, 1)), (m,), "dims"),
-                 Sample(lambda lib, t: t.roll(2, -1), (x,), "dim"),
-                 Sample(lambda lib, t: t.roll(1), (s,), "0-d")],
-        "tril": [Sample(lambda lib, t: t.tril(), (m,), "tril"),
-                 Sample(lambda lib, t: lib.tril(t, -1), (x,), "batched")],
-        "triu": [Sample(lambda lib, t: t.triu(1), (m,), "triu"),
-                 Sample(lambda lib, t: lib.triu(t, diagonal=-1), (x,), "batched")],
-        "diag_embed": [Sample(lambda lib, t: t.diag_embed(), (m,), "diag_embed"),
-                       Sample(lambda lib, t: lib.diag_embed(t, 1, 0, 2), (m,), "dims"),
-                       Sample(lambda lib, t: lib.diag_embed(t, -1, 1, 0), (m,), "reversed"),
-                       Sample(lambda lib, t: lib.diag(t), (v,), "diag"),
-                       Sample(lambda lib, t: t.diag(-2), (v,), "diag-offset")],
-        "diag": [Sample(lambda lib, t: t.diag(), (m,), "diag"),
-                 Sample(lambda lib, t: lib.diag(t, 1), (m,), "above"),
-                 Sample(lambda lib, t: t.diag(-5), (m,), "empty")],
     }

@@ -8,7 +8,6 @@ import numpy as np
 
 from .._tensor import Tensor
 from ._op import Primitive, op
-from .shape import ViewOp
 
 
 @op("Error")
@@ -25,18 +24,3 @@ class DelayedError(Primitive):
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         raise RuntimeError(ctx.message)
-
-
-@op("AliasBackward0")
-class Alias(ViewOp):
-    """The same data as a new tensor in the graph (``make_dual``, ``unpack_dual``)."""
-
-    linear = True
-
-    @staticmethod
-    def forward(ctx: Any, x: np.ndarray) -> np.ndarray:
-        return x.view()
-
-    @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> Tensor:
-        return grad

@@ -430,7 +430,7 @@ def cartesian_prod(*tensors: Tensor) -> Tensor:
     """
     if len(tensors) == 1:
         return tensors[0]
-    from .shape import stack
+    from .joining import stack
 
     grids = meshgrid(*tensors, indexing="ij")
     return stack([g.reshape(-1) for g in grids], 1)
@@ -446,7 +446,7 @@ def _grid_samples(cls: Any) -> list:
 
 
 def _register() -> None:
-    from .linalg import composite
+    from ._op import composite
 
     composite("grids", _grid_samples)
 
@@ -484,7 +484,7 @@ def _deterministic_samples(cls: Any) -> list:
 
 
 def _register_draws() -> None:
-    from .linalg import composite
+    from ._op import composite
 
     composite("random_draws", _deterministic_samples)
 

@@ -1,7 +1,7 @@
-"""Shape ops that rearrange one tensor without changing its values: views (view/reshape,
-flatten/unflatten, transpose, permute, movedim, squeeze, unsqueeze, expand, diagonal), casts,
-clone and contiguous, and the ``atleast_nd`` helpers. Joining and splitting live in
-``joining.py``.
+"""Shape ops that rearrange one tensor without changing its values: the view base class, views
+(view/reshape, flatten/unflatten, ravel, squeeze, unsqueeze), casts, clone and contiguous.
+Transposes and permutations live in ``transpose.py``, expand and broadcasting in
+``broadcast.py``, diagonals in ``diagonal.py``, joining and splitting in ``joining.py``.
 
 Views share their base's storage and version counter, as in torch, so an in-place change
 through a view is seen by (and detected on) its base.
@@ -10,15 +10,13 @@ through a view is seen by (and detected on) its base.
 from __future__ import annotations
 
 import operator
-import warnings
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from numpy.lib.stride_tricks import as_strided
 
 from .. import _dtype as dt
-from .._tensor import Size, Tensor, _legacy_type_name, _make, shared_counter, wrap_dim
+from .._tensor import Tensor, _make, shared_counter, wrap_dim
 from ..autograd import forward_ad, grad_mode
 from . import _op
 from ._op import Primitive, UnaryOp, _new_node, op, record, record_unary
@@ -26,10 +24,8 @@ from .samples import Sample, _values
 
 _state = grad_mode.state
 
-__all__ = ["reshape", "view", "flatten", "unflatten", "ravel", "transpose", "swapaxes",
-           "swapdims", "adjoint", "permute", "movedim", "moveaxis", "squeeze", "unsqueeze",
-           "expand", "broadcast_to", "broadcast_tensors", "broadcast_shapes", "clone",
-           "contiguous", "diagonal", "atleast_1d", "atleast_2d", "atleast_3d"]
+__all__ = ["reshape", "view", "flatten", "unflatten", "ravel", "squeeze", "unsqueeze", "clone",
+           "contiguous"]
 
 
 def _samples(kind: str) -> Any:
@@ -323,151 +319,6 @@ def ravel(input: Tensor) -> Tensor:
     return View.apply(contiguous(input), shape=(-1,))
 
 
-# --- transposes and permutations --------------------------------------------------------------
-@op("TransposeBackward0", samples=_samples("transpose"))
-class Transpose(ViewOp):
-    @staticmethod
-    def forward(ctx: Any, x: np.ndarray, dim0: int, dim1: int) -> np.ndarray:
-        ctx.dims = (dim0, dim1)
-        return np.swapaxes(x, dim0, dim1) if x.ndim else x.view()
-
-    @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> Tensor:
-        return grad.transpose(*ctx.dims)
-
-
-def transpose(input: Tensor, dim0: int, dim1: int) -> Tensor:
-    """Swaps dims ``dim0`` and ``dim1`` (a view).
-
-    Example::
-
-        >>> ember.zeros(2, 3).transpose(0, 1).shape
-        ember.Size([3, 2])
-    """
-    ndim = input._data.ndim
-    return Transpose.apply(input, dim0=wrap_dim(as_int(dim0, "transpose", "dim0"), ndim),
-                           dim1=wrap_dim(as_int(dim1, "transpose", "dim1"), ndim))
-
-
-@op("TBackward0", samples=_samples("t"))
-class T(ViewOp):
-    @staticmethod
-    def forward(ctx: Any, x: np.ndarray) -> np.ndarray:
-        if x.ndim > 2:
-            raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {x.ndim}D")
-        return x.T
-
-    @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> Tensor:
-        return grad.t()
-
-
-def _T(self: Tensor) -> Tensor:  # noqa: N802 - torch's name
-    ndim = self._data.ndim
-    if ndim == 0:
-        warnings.warn("Tensor.T is deprecated on 0-D tensors. This function is the identity in "
-                      "these cases.", UserWarning, stacklevel=2)
-    elif ndim != 2:
-        warnings.warn(
-            "The use of `x.T` on tensors of dimension other than 2 to reverse their shape is "
-            "deprecated and it will throw an error in a future release. Consider `x.mT` to "
-            "transpose batches of matrices or `x.permute(*torch.arange(x.ndim - 1, -1, -1))` to "
-            "reverse the dimensions of a tensor.", UserWarning, stacklevel=2)
-    return Permute.apply(self, dims=tuple(range(ndim))[::-1])
-
-
-def _matrix_transpose(self: Tensor, name: str, batched: bool) -> Tensor:
-    """``mT``, ``mH``, ``adjoint()`` and ``H``: the last two dims swapped; real tensors only."""
-    ndim = self._data.ndim
-    if self._data.dtype.kind == "c" and name != "mT":
-        raise NotImplementedError(f"ember: tensor.{name} of a complex tensor (conjugate "
-                                  "transpose) is not supported")
-    if ndim == 0:
-        if name == "adjoint()":
-            warnings.warn("adjoint() is deprecated on 0-D tensors. Consider using x.conj().",
-                          UserWarning, stacklevel=3)
-        elif name != "H":
-            warnings.warn(f"Tensor.{name} is deprecated on 0-D tensors. This function is the "
-                          "identity in these cases.", UserWarning, stacklevel=3)
-        return self
-    if batched and ndim < 2:
-        raise RuntimeError(f"tensor.{name} is only supported on matrices or batches of "
-                           f"matrices. Got {ndim}-D tensor.")
-    if not batched and ndim != 2:
-        hint = " For batches of matrices, consider using tensor.mH" if ndim > 2 else ""
-        raise RuntimeError(f"tensor.H is only supported on matrices (2-D tensors). Got {ndim}-D "
-                           f"tensor.{hint}")
-    return Transpose.apply(self, dim0=ndim - 2, dim1=ndim - 1)
-
-
-def adjoint(input: Tensor) -> Tensor:
-    """The conjugate transpose of the last two dims (real tensors: ``input.mT``)."""
-    return _matrix_transpose(input, "adjoint()", True)
-
-
-@op("PermuteBackward0", samples=_samples("permute"))
-class Permute(ViewOp):
-    @staticmethod
-    def forward(ctx: Any, x: np.ndarray, dims: tuple) -> np.ndarray:
-        ctx.dims = dims
-        return np.transpose(x, dims)
-
-    @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> Tensor:
-        return grad.permute(*np.argsort(ctx.dims).tolist())
-
-
-def permute(input: Tensor, *dims: Any) -> Tensor:
-    """Reorders the dims (a view): dim ``i`` of the result is dim ``dims[i]`` of ``input``.
-
-    Example::
-
-        >>> ember.zeros(2, 3, 4).permute(2, 0, 1).shape
-        ember.Size([4, 2, 3])
-    """
-    dims = shape_arg(dims, "permute", "dims")
-    ndim = input._data.ndim
-    if len(dims) != ndim:
-        raise RuntimeError(
-            "permute(sparse_coo): number of dimensions in the tensor input does not match the "
-            f"length of the desired ordering of dimensions i.e. input.dim() = {ndim} is not "
-            f"equal to len(dims) = {len(dims)}")
-    wrapped = tuple([wrap_dim(d, ndim) for d in dims])
-    if len(set(wrapped)) != ndim:
-        raise RuntimeError("permute(): duplicate dims are not allowed.")
-    return Permute.apply(input, dims=wrapped)
-
-
-def movedim(input: Tensor, source: int | Sequence[int],
-            destination: int | Sequence[int]) -> Tensor:
-    """Moves the dims at ``source`` to positions ``destination``; the others keep their order
-    (a view, recorded as a permute).
-
-    Example::
-
-        >>> ember.zeros(2, 3, 4).movedim(0, -1).shape
-        ember.Size([3, 4, 2])
-    """
-    ndim = input._data.ndim
-    src_raw = [source] if _is_int(source) else list(int_list(source, "movedim", "source"))
-    dst_raw = [destination] if _is_int(destination) else list(
-        int_list(destination, "movedim", "destination"))
-    if len(src_raw) != len(dst_raw):
-        raise RuntimeError(
-            f"movedim: Invalid source or destination dims: source ({src_raw} dims) should "
-            f"contain the same number of dims as destination ({dst_raw} dims)")
-    src = [wrap_dim(operator.index(d), ndim) for d in src_raw]
-    dst = [wrap_dim(operator.index(d), ndim) for d in dst_raw]
-    for name, wrapped, raw in (("source", src, src_raw), ("destination", dst, dst_raw)):
-        if len(set(wrapped)) != len(wrapped):
-            raise RuntimeError(f"movedim: repeated dim in `{name}` ({raw})")
-    order: list[int | None] = [None] * ndim
-    for s, d in zip(src, dst):
-        order[d] = s
-    rest = iter([d for d in range(ndim) if d not in src])
-    return Permute.apply(input, dims=tuple([o if o is not None else next(rest) for o in order]))
-
-
 # --- squeeze, unsqueeze -----------------------------------------------------------------------
 @op("SqueezeBackward0", samples=_samples("squeeze"))
 class Squeeze(ViewOp):
@@ -547,117 +398,6 @@ def unsqueeze(input: Tensor, dim: int) -> Tensor:
                                                input._data.ndim + 1))
 
 
-# --- expand and broadcasting ------------------------------------------------------------------
-@op("ExpandBackward0", samples=_samples("expand"))
-class Expand(ViewOp):
-    @staticmethod
-    def forward(ctx: Any, x: np.ndarray, shape: tuple) -> np.ndarray:
-        ctx.input_shape = x.shape
-        if shape == x.shape:
-            return x.view()  # stays writable, as the input is
-        return np.broadcast_to(x, shape)
-
-    @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> Tensor:
-        from .reduction import sum_to_size
-
-        return sum_to_size(grad, ctx.input_shape)
-
-
-def expand(input: Tensor, *sizes: Any) -> Tensor:
-    """A view of ``input`` broadcast to ``sizes``, without copying (-1 keeps a dim).
-
-    Example::
-
-        >>> ember.tensor([[1], [2]]).expand(2, 3)
-        tensor([[1, 1, 1],
-                [2, 2, 2]])
-    """
-    sizes = shape_arg(sizes, "expand", "size")
-    shape = input._data.shape
-    if len(sizes) < len(shape):
-        raise RuntimeError(
-            f"expand({_legacy_type_name(input.dtype)}{{{list(shape)}}}, size={list(sizes)}): the "
-            f"number of sizes provided ({len(sizes)}) must be greater or equal to the number of "
-            f"dimensions in the tensor ({len(shape)})")
-    lead = len(sizes) - len(shape)
-    target = list(sizes)
-    for i, s in enumerate(sizes):
-        if i < lead:
-            if s < 0:
-                raise RuntimeError(
-                    f"The expanded size of the tensor ({s}) isn't allowed in a leading, "
-                    f"non-existing dimension {i}")
-            continue
-        have = shape[i - lead]
-        if s == -1:
-            target[i] = have
-        elif have != s and have != 1:
-            raise RuntimeError(
-                f"The expanded size of the tensor ({s}) must match the existing size ({have}) "
-                f"at non-singleton dimension {i}.  Target sizes: {list(sizes)}.  Tensor sizes: "
-                f"{list(shape)}")
-    return Expand.apply(input, shape=tuple(target))
-
-
-def broadcast_to(input: Tensor, size: Sequence[int]) -> Tensor:
-    """``input`` expanded to ``size`` (a view); see ``expand``."""
-    return expand(input, tuple(size))
-
-
-def broadcast_shapes(*shapes: Any) -> Size:
-    """The shape tensors of the given ``shapes`` broadcast to.
-
-    Example::
-
-        >>> ember.broadcast_shapes((3, 1), (4,))
-        ember.Size([3, 4])
-    """
-    result: list[int] = []
-    for i, shape in enumerate(shapes):
-        shape = (shape,) if _is_int(shape) else tuple(shape)
-        if len(shape) > len(result):
-            result = [1] * (len(shape) - len(result)) + result
-        for k in range(1, len(shape) + 1):
-            s, have = shape[-k], result[-k]
-            if s == have or s == 1:
-                continue
-            if have != 1:
-                raise RuntimeError(
-                    f"Attempting to broadcast a dimension of length {s} at {-k}! Mismatching "
-                    f"argument at index {i} had {shape}; but expected shape should be "
-                    f"broadcastable to {result}")
-            result[-k] = s
-    return Size(result)
-
-
-def broadcast_tensors(*tensors: Tensor) -> tuple[Tensor, ...]:
-    """The tensors expanded to their common broadcast shape (views; a tensor already of that
-    shape is returned as it is).
-
-    Example::
-
-        >>> a, b = ember.broadcast_tensors(ember.zeros(3, 1), ember.zeros(4))
-        >>> a.shape, b.shape
-        (ember.Size([3, 4]), ember.Size([3, 4]))
-    """
-    if len(tensors) == 1 and isinstance(tensors[0], (tuple, list)):
-        tensors = tuple(tensors[0])
-    shape: tuple = ()
-    for t in tensors:
-        other = t._data.shape
-        n = max(len(shape), len(other))
-        pa, pb = (1,) * (n - len(shape)) + shape, (1,) * (n - len(other)) + other
-        for dim in range(n - 1, -1, -1):
-            if pa[dim] != pb[dim] and pa[dim] != 1 and pb[dim] != 1:
-                raise RuntimeError(
-                    f"The size of tensor a ({pa[dim]}) must match the size of tensor b "
-                    f"({pb[dim]}) at non-singleton dimension {dim}")
-        shape = tuple([b if a == 1 else a for a, b in zip(pa, pb)])
-    return tuple([t if t._data.shape == shape else Expand.apply(t, shape=shape)
-                  for t in tensors])
-
-
 # --- casts and copies -------------------------------------------------------------------------
 @op("ToCopyBackward0", samples=_samples("cast"))
 class Cast(UnaryOp):
@@ -713,160 +453,15 @@ def contiguous(input: Tensor, memory_format: Any = None) -> Tensor:
     return Clone.apply(input)
 
 
-# --- diagonal ---------------------------------------------------------------------------------
-def diagonal_view(x: np.ndarray, offset: int, dim1: int, dim2: int) -> np.ndarray:
-    """A writable view of ``x``'s diagonal over ``dim1``/``dim2``, appended as the last dim
-    (NumPy's own ``diagonal`` is read-only)."""
-    n1, n2 = x.shape[dim1], x.shape[dim2]
-    start1, start2 = (0, offset) if offset >= 0 else (-offset, 0)
-    length = max(0, min(n1 - start1, n2 - start2))
-    rest = [i for i in range(x.ndim) if i != dim1 and i != dim2]
-    shape = tuple([x.shape[i] for i in rest]) + (length,)
-    strides = tuple([x.strides[i] for i in rest]) + (x.strides[dim1] + x.strides[dim2],)
-    if length:
-        key = [slice(None)] * x.ndim
-        key[dim1], key[dim2] = slice(start1, None), slice(start2, None)
-        x = x[tuple(key)]
-    return as_strided(x, shape, strides)
-
-
-@op("DiagonalBackward0", samples=_samples("diagonal"))
-class Diagonal(ViewOp):
-    @staticmethod
-    def forward(ctx: Any, x: np.ndarray, offset: int, dim1: int, dim2: int) -> np.ndarray:
-        ctx.args = (x.shape, offset, dim1, dim2)
-        return diagonal_view(x, offset, dim1, dim2)
-
-    @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> Tensor:
-        return DiagonalScatter.apply(grad, args=ctx.args)
-
-
-@op("DiagonalBackwardBackward0")
-class DiagonalScatter(UnaryOp):
-    """Zeros of the input's shape with ``grad`` on the diagonal: the backward of diagonal."""
-
-    linear = True
-
-    @staticmethod
-    def forward(ctx: Any, grad: np.ndarray, args: tuple) -> np.ndarray:
-        shape, offset, dim1, dim2 = args
-        ctx.args = (offset, dim1, dim2)
-        out = np.zeros(shape, dtype=grad.dtype)
-        diagonal_view(out, offset, dim1, dim2)[...] = grad
-        return out
-
-    @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> Tensor:
-        offset, dim1, dim2 = ctx.args
-        return Diagonal.apply(grad, offset=offset, dim1=dim1, dim2=dim2)
-
-
-def diagonal(input: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
-    """A view of the diagonal of ``input`` over dims ``dim1`` and ``dim2``, appended as the
-    last dim of the result.
-
-    Args:
-        offset (int): which diagonal: 0 the main one, > 0 above it, < 0 below it.
-        dim1 (int): the first dim of the 2-D sub-arrays.
-        dim2 (int): the second dim.
-
-    Example::
-
-        >>> ember.arange(9).view(3, 3).diagonal(1)
-        tensor([1, 5])
-    """
-    ndim = input._data.ndim
-    d1, d2 = wrap_dim(dim1, ndim), wrap_dim(dim2, ndim)
-    if d1 == d2:
-        raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
-    return Diagonal.apply(input, offset=as_int(offset, "diagonal", "offset"), dim1=d1, dim2=d2)
-
-
-# --- atleast_nd -------------------------------------------------------------------------------
-def _atleast(tensors: tuple, one: Any) -> Any:
-    if len(tensors) == 1 and isinstance(tensors[0], (tuple, list)):
-        return tuple([one(t) for t in tensors[0]])
-    if len(tensors) == 1:
-        return one(tensors[0])
-    return tuple([one(t) for t in tensors])
-
-
-def _at1(t: Tensor) -> Tensor:
-    return reshape(t, 1) if t._data.ndim == 0 else t
-
-
-def _at2(t: Tensor) -> Tensor:
-    ndim = t._data.ndim
-    return reshape(t, 1, 1) if ndim == 0 else Unsqueeze.apply(t, dim=0) if ndim == 1 else t
-
-
-def _at3(t: Tensor) -> Tensor:
-    ndim = t._data.ndim
-    if ndim == 0:
-        return reshape(t, 1, 1, 1)
-    if ndim == 1:
-        return Unsqueeze.apply(Unsqueeze.apply(t, dim=0), dim=2)
-    return Unsqueeze.apply(t, dim=2) if ndim == 2 else t
-
-
-def atleast_1d(*tensors: Any) -> Any:
-    """Each tensor viewed with at least 1 dim (0-d ones become shape ``(1,)``). One tensor in,
-    one out; several (or a sequence) in, a tuple out.
-
-    Example::
-
-        >>> ember.atleast_1d(ember.tensor(1.))
-        tensor([1.])
-    """
-    return _atleast(tensors, _at1)
-
-
-def atleast_2d(*tensors: Any) -> Any:
-    """Each tensor viewed with at least 2 dims (new leading dims of size 1)."""
-    return _atleast(tensors, _at2)
-
-
-def atleast_3d(*tensors: Any) -> Any:
-    """Each tensor viewed with at least 3 dims: ``(n,)`` becomes ``(1, n, 1)``, ``(m, n)``
-    becomes ``(m, n, 1)``."""
-    return _atleast(tensors, _at3)
-
-
 # --- Tensor methods ---------------------------------------------------------------------------
 for _name, _fn in (("view", view), ("reshape", reshape), ("flatten", flatten),
-                   ("unflatten", unflatten), ("ravel", ravel), ("transpose", transpose),
-                   ("swapaxes", transpose), ("swapdims", transpose), ("permute", permute),
-                   ("movedim", movedim), ("moveaxis", movedim), ("squeeze", squeeze),
-                   ("unsqueeze", unsqueeze), ("expand", expand), ("clone", clone),
-                   ("contiguous", contiguous), ("diagonal", diagonal), ("adjoint", adjoint)):
+                   ("unflatten", unflatten), ("ravel", ravel), ("squeeze", squeeze),
+                   ("unsqueeze", unsqueeze), ("clone", clone), ("contiguous", contiguous)):
     setattr(Tensor, _name, _fn)
-Tensor.t = lambda self: T.apply(self)  # type: ignore[attr-defined]
-Tensor.T = property(_T)  # type: ignore[attr-defined]
-Tensor.mT = property(  # type: ignore[attr-defined]
-    lambda self: _matrix_transpose(self, "mT", True))
-Tensor.mH = property(  # type: ignore[attr-defined]
-    lambda self: _matrix_transpose(self, "mH", True))
-Tensor.H = property(  # type: ignore[attr-defined]
-    lambda self: _matrix_transpose(self, "H", False))
 Tensor.view_as = lambda self, other: View.apply(  # type: ignore[attr-defined]
     self, shape=other._data.shape)
 Tensor.reshape_as = lambda self, other: reshape(  # type: ignore[attr-defined]
     self, other._data.shape)
-Tensor.expand_as = lambda self, other: expand(  # type: ignore[attr-defined]
-    self, other._data.shape)
-
-swapaxes = swapdims = transpose
-moveaxis = movedim
-
-
-def __getattr__(name: str) -> Any:
-    # Joining and splitting moved to joining.py; older imports from here still resolve.
-    if name in ("cat", "concat", "stack", "split", "unbind"):
-        from . import joining
-
-        return getattr(joining, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 # --- samples for the op table -----------------------------------------------------------------
@@ -895,25 +490,6 @@ def _sample_table() -> dict[str, list[Sample]]:
                  Sample(lambda lib, t: lib.atleast_1d(t), (s,), "atleast_1d"),
                  Sample(lambda lib, t: lib.atleast_2d(t), (s,), "atleast_2d-0-d"),
                  Sample(lambda lib, t: lib.atleast_3d(t), (s,), "atleast_3d-0-d")],
-        "transpose": [Sample(lambda lib, t: t.transpose(0, 2), (x,), "transpose"),
-                      Sample(lambda lib, t: t.transpose(-1, 0), (m,), "negative"),
-                      Sample(lambda lib, t: t.transpose(0, 0), (s,), "0-d"),
-                      Sample(lambda lib, t: lib.swapaxes(t, 0, 1), (x,), "swapaxes"),
-                      Sample(lambda lib, t: t.swapdims(1, 2), (x,), "swapdims"),
-                      Sample(lambda lib, t: t.mT, (x,), "mT"),
-                      Sample(lambda lib, t: t.mH, (x,), "mH"),
-                      Sample(lambda lib, t: t.H, (m,), "H"),
-                      Sample(lambda lib, t: lib.adjoint(t), (m,), "adjoint"),
-                      Sample(lambda lib, t: t.transpose(0, 1), (empty,), "empty")],
-        "t": [Sample(lambda lib, t: t.t(), (m,), "2-D"),
-              Sample(lambda lib, t: lib.t(t), (v,), "1-D"),
-              Sample(lambda lib, t: t.t(), (s,), "0-d")],
-        "permute": [Sample(lambda lib, t: t.permute(2, 0, 1), (x,), "permute"),
-                    Sample(lambda lib, t: lib.permute(t, (-1, 0, 1)), (x,), "tuple"),
-                    Sample(lambda lib, t: t.permute(()), (s,), "0-d"),
-                    Sample(lambda lib, t: t.T, (m,), "T"),
-                    Sample(lambda lib, t: t.movedim(0, -1), (x,), "movedim"),
-                    Sample(lambda lib, t: lib.moveaxis(t, (0, 1), (2, 0)), (x,), "moveaxis")],
         "squeeze": [Sample(lambda lib, t: t.squeeze(), (_values((1, 3, 1), "real", 3),), "all"),
                     Sample(lambda lib, t: t.squeeze(), (s,), "0-d"),
                     Sample(lambda lib, t: lib.squeeze(t), (m,), "nothing")],
@@ -930,28 +506,8 @@ def _sample_table() -> dict[str, list[Sample]]:
                       Sample(lambda lib, t: lib.atleast_2d(t), (v,), "atleast_2d"),
                       Sample(lambda lib, t: lib.atleast_3d(t), (v,), "atleast_3d-1-D"),
                       Sample(lambda lib, t: lib.atleast_3d(t), (m,), "atleast_3d-2-D")],
-        "expand": [Sample(lambda lib, t: t.expand(2, 3, 4), (_values((3, 1), "real", 4),),
-                          "expand"),
-                   Sample(lambda lib, t: t.expand(-1, 4), (_values((3, 1), "real", 5),), "-1"),
-                   Sample(lambda lib, t: t.expand(3, 4), (m,), "same"),
-                   Sample(lambda lib, t: t.expand(2, 3), (s,), "0-d"),
-                   Sample(lambda lib, t: t.expand(3, 0), (_values((3, 1), "real", 5),), "to-0"),
-                   Sample(lambda lib, t, o: t.expand_as(o), (v[:, None], m), "expand_as"),
-                   Sample(lambda lib, t: lib.broadcast_to(t, (2, 3)), (v,), "broadcast_to"),
-                   Sample(lambda lib, t: t.expand(lib.broadcast_shapes(t.shape, (2, 1, 1))),
-                          (m,), "broadcast_shapes"),
-                   Sample(lambda lib, a, b: lib.broadcast_tensors(a, b),
-                          (_values((3, 1), "real", 7), _values((4,), "real", 8)),
-                          "broadcast_tensors")],
         "cast": [Sample(lambda lib, t: t.double() * 1, (m,), "double")],
         "clone": [Sample(lambda lib, t: t.clone(), (m,), "clone"),
                   Sample(lambda lib, t: lib.clone(t), (s,), "0-d"),
                   Sample(lambda lib, t: t.t().contiguous(), (m,), "contiguous")],
-        "diagonal": [Sample(lambda lib, t: t.diagonal(), (m,), "main"),
-                     Sample(lambda lib, t: t.diagonal(1), (m,), "above"),
-                     Sample(lambda lib, t: t.diagonal(-2), (m,), "below"),
-                     Sample(lambda lib, t: t.diagonal(5), (m,), "empty"),
-                     Sample(lambda lib, t: lib.diagonal(t, 1, -1, 0), (x,), "dims"),
-                     Sample(lambda lib, t: t.diagonal(offset=1, dim1=2, dim2=1), (x,),
-                            "reversed-dims")],
     }

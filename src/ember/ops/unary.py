@@ -1,4 +1,6 @@
-"""Elementwise functions of one tensor: exp, log, sqrt, abs, trigonometric and activations.
+"""Elementwise functions of one tensor: exp, log, sqrt, abs, sin/cos/tanh, activations and the
+float predicates (isnan, ...). The other trigonometric and hyperbolic functions live in
+``trigonometric.py``.
 
 Integer inputs give default-float results, as in torch (``ember.arange(3).exp()`` is float32).
 """
@@ -17,9 +19,7 @@ from .samples import Sample, _values, unary_samples
 
 __all__ = ["exp", "log", "sqrt", "abs", "absolute", "sign", "sgn", "sin", "cos", "tanh",
            "sigmoid", "relu", "exp2", "expm1", "log2", "log10", "log1p", "rsqrt", "square",
-           "tan", "asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh", "atanh", "arcsin",
-           "arccos", "arctan", "arcsinh", "arccosh", "arctanh", "isnan", "isinf", "isfinite",
-           "isposinf", "isneginf", "nan_to_num"]
+           "isnan", "isinf", "isfinite", "isposinf", "isneginf", "nan_to_num"]
 
 
 def with_samples(factory: Any, *extra: Sample) -> Any:
@@ -314,195 +314,6 @@ class Rsqrt(UnaryOp):
         return grad * out * out * out * -0.5
 
 
-# --- trigonometric and hyperbolic -------------------------------------------------------------
-@op("TanBackward0", methods=("tan",), functions=("tan",), samples=unary_samples(domain="unit"))
-class Tan(UnaryOp):
-    save_output = True
-    elementwise = True
-
-    @staticmethod
-    def forward(ctx: Any, x: np.ndarray) -> np.ndarray:
-        return np.tan(_floating(x))
-
-    @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> Tensor:
-        (out,) = ctx.saved_tensors
-        return grad * (out * out + 1)
-
-
-@op("AsinBackward0", methods=("asin", "arcsin"), functions=("asin", "arcsin"),
-    samples=unary_samples(domain="unit", edge=(1.0, -1.0, 2.0)))
-class Asin(UnaryOp):
-    save_inputs = True
-    elementwise = True
-
-    @staticmethod
-    def forward(ctx: Any, x: np.ndarray) -> np.ndarray:
-        with np.errstate(invalid="ignore"):
-            return np.arcsin(_floating(x))
-
-    @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> Tensor:
-        (x,) = ctx.saved_tensors
-        return grad * (1 - x * x).rsqrt()
-
-
-@op("AcosBackward0", methods=("acos", "arccos"), functions=("acos", "arccos"),
-    samples=unary_samples(domain="unit", edge=(1.0, -1.0, 2.0)))
-class Acos(UnaryOp):
-    save_inputs = True
-    elementwise = True
-
-    @staticmethod
-    def forward(ctx: Any, x: np.ndarray) -> np.ndarray:
-        with np.errstate(invalid="ignore"):
-            return np.arccos(_floating(x))
-
-    @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> Tensor:
-        (x,) = ctx.saved_tensors
-        return -grad * (1 - x * x).rsqrt()
-
-
-@op("AtanBackward0", methods=("atan", "arctan"), functions=("atan", "arctan"),
-    samples=unary_samples())
-class Atan(UnaryOp):
-    save_inputs = True
-    elementwise = True
-
-    @staticmethod
-    def forward(ctx: Any, x: np.ndarray) -> np.ndarray:
-        return np.arctan(_floating(x))
-
-    @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> Tensor:
-        (x,) = ctx.saved_tensors
-        return grad / (x * x + 1)
-
-
-@op("SinhBackward0", methods=("sinh",), functions=("sinh",), samples=unary_samples())
-class Sinh(UnaryOp):
-    save_inputs = True
-    elementwise = True
-
-    @staticmethod
-    def forward(ctx: Any, x: np.ndarray) -> np.ndarray:
-        with np.errstate(over="ignore"):
-            return np.sinh(_floating(x))
-
-    @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> Tensor:
-        (x,) = ctx.saved_tensors
-        return grad * x.cosh()
-
-
-@op("CoshBackward0", methods=("cosh",), functions=("cosh",), samples=unary_samples())
-class Cosh(UnaryOp):
-    save_inputs = True
-    elementwise = True
-
-    @staticmethod
-    def forward(ctx: Any, x: np.ndarray) -> np.ndarray:
-        with np.errstate(over="ignore"):
-            return np.cosh(_floating(x))
-
-    @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> Tensor:
-        (x,) = ctx.saved_tensors
-        return grad * x.sinh()
-
-
-@op("AsinhBackward0", methods=("asinh", "arcsinh"), functions=("asinh", "arcsinh"),
-    samples=unary_samples())
-class Asinh(UnaryOp):
-    save_inputs = True
-    elementwise = True
-
-    @staticmethod
-    def forward(ctx: Any, x: np.ndarray) -> np.ndarray:
-        return np.arcsinh(_floating(x))
-
-    @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> Tensor:
-        (x,) = ctx.saved_tensors
-        return grad * (x * x + 1).rsqrt()
-
-
-@op("AcoshBackward0", methods=("acosh", "arccosh"), functions=("acosh", "arccosh"),
-    samples=unary_samples(domain="positive", call=lambda lib, x: (x + 1).acosh()))
-class Acosh(UnaryOp):
-    save_inputs = True
-    elementwise = True
-
-    @staticmethod
-    def forward(ctx: Any, x: np.ndarray) -> np.ndarray:
-        with np.errstate(invalid="ignore"):
-            return np.arccosh(_floating(x))
-
-    @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> Tensor:
-        (x,) = ctx.saved_tensors
-        return grad * (x * x - 1).rsqrt()
-
-
-@op("AtanhBackward0", methods=("atanh", "arctanh"), functions=("atanh", "arctanh"),
-    samples=unary_samples(domain="unit", edge=(1.0, -1.0, 2.0)))
-class Atanh(UnaryOp):
-    save_inputs = True
-    elementwise = True
-
-    @staticmethod
-    def forward(ctx: Any, x: np.ndarray) -> np.ndarray:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.arctanh(_floating(x))
-
-    @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> Tensor:
-        (x,) = ctx.saved_tensors
-        return grad / (1 - x * x)
-
-
-def _silu_call(lib: Any, x: Any) -> Any:
-    # torch has no torch.silu: its silu lives in nn.functional, which may not bind ours yet
-    return lib.nn.functional.silu(x) if lib.__name__ == "torch" else silu(x)
-
-
-@op("SiluBackward0", samples=unary_samples(call=_silu_call))
-class Silu(UnaryOp):
-    save_inputs = True
-    elementwise = True
-
-    @staticmethod
-    def forward(ctx: Any, x: np.ndarray) -> np.ndarray:
-        if x.dtype.kind not in "fc":
-            raise RuntimeError(f'"silu_cpu" not implemented for '
-                               f"'{_type_name(x)}'")
-        return x * Sigmoid.forward(ctx, x)
-
-    @staticmethod
-    def backward(ctx: Any, grad: Tensor) -> Tensor:
-        (x,) = ctx.saved_tensors
-        s = x.sigmoid()
-        return grad * s * (1 + x * (1 - s))
-
-
-def silu(input: Tensor, inplace: bool = False) -> Tensor:
-    """The sigmoid linear unit, ``x * sigmoid(x)``, elementwise (``nn.functional.silu``).
-
-    Args:
-        input (Tensor): the input.
-        inplace (bool): overwrite ``input`` with the result.
-
-    Example::
-
-        >>> ember.ops.unary.silu(ember.tensor([0.0, 1.0]))
-        tensor([0.0000, 0.7311])
-    """
-    if inplace:
-        return inplace_unary(input, Silu.apply)
-    return Silu.apply(input)
-
-
 def square(input: Tensor) -> Tensor:
     """``input * input`` elementwise, recorded as ``input ** 2`` as torch does (integer and
     bool inputs give int64).
@@ -625,9 +436,7 @@ def _inplace(name: str) -> Any:
 
 for _name in ("exp", "log", "sqrt", "abs", "sign", "sgn", "sin", "cos", "tanh", "sigmoid",
               "relu", "neg", "reciprocal", "exp2", "expm1", "log2", "log10", "log1p", "rsqrt",
-              "tan", "asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh", "atanh",
-              "arcsin", "arccos", "arctan", "arcsinh", "arccosh", "arctanh", "square",
-              "absolute", "negative"):
+              "square", "absolute", "negative"):
     setattr(Tensor, _name + "_", _inplace(_name))
 
 
@@ -635,11 +444,4 @@ exp, log, sqrt, sign, sgn = Exp.apply, Log.apply, Sqrt.apply, Sign.apply, Sgn.ap
 abs = absolute = Abs.apply  # noqa: A001
 sin, cos, tanh, sigmoid, relu = Sin.apply, Cos.apply, Tanh.apply, Sigmoid.apply, Relu.apply
 exp2, expm1, log2, log10, log1p = Exp2.apply, Expm1.apply, Log2.apply, Log10.apply, Log1p.apply
-rsqrt, tan = Rsqrt.apply, Tan.apply
-asin = arcsin = Asin.apply
-acos = arccos = Acos.apply
-atan = arctan = Atan.apply
-sinh, cosh = Sinh.apply, Cosh.apply
-asinh = arcsinh = Asinh.apply
-acosh = arccosh = Acosh.apply
-atanh = arctanh = Atanh.apply
+rsqrt = Rsqrt.apply
