@@ -66,19 +66,29 @@ def mlp_step(lib: Any) -> Callable[[], None]:
     return run
 
 
-def measure(fn: Callable[[], None], repeat: int) -> float:
-    fn()  # warm up
-    times = []
+def measure_pair(ours: Callable[[], None], theirs: Callable[[], None] | None,
+                 repeat: int) -> tuple[float, float | None]:
+    """Median times of two functions run alternately, so that the machine's drift (other
+    load, frequency changes) hits both alike."""
+    ours()
+    if theirs is not None:
+        theirs()
+    ours_t: list[float] = []
+    theirs_t: list[float] = []
     for _ in range(repeat):
         start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        ours()
+        ours_t.append(time.perf_counter() - start)
+        if theirs is not None:
+            start = time.perf_counter()
+            theirs()
+            theirs_t.append(time.perf_counter() - start)
+    return statistics.median(ours_t), (statistics.median(theirs_t) if theirs_t else None)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--repeat", type=int, default=31)
     parser.add_argument("--quick", action="store_true", help="fewer repeats, for CI smoke runs")
     args = parser.parse_args(argv)
     repeat = 3 if args.quick else args.repeat
@@ -98,10 +108,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'case':42} {'ember ms':>10} {'torch ms':>10} {'ratio':>7} {'target':>7}")
     failed = False
     for name, make, target in cases:
-        reps = max(3, repeat // 3) if "20,000" in name else repeat
-        ember_t = measure(make(ember), reps)
-        if torch is not None:
-            torch_t = measure(make(torch), reps)
+        reps = max(5, repeat // 3) if "20,000" in name else repeat
+        ember_t, torch_t = measure_pair(make(ember), make(torch) if torch else None, reps)
+        if torch_t is not None:
             ratio = ember_t / torch_t
             failed |= ratio > target
             print(f"{name:42} {ember_t * 1e3:10.2f} {torch_t * 1e3:10.2f} {ratio:7.2f} "

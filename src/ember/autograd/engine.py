@@ -22,6 +22,8 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
 from .._dtype import _BY_NUMPY
 from .._tensor import Tensor, _make, bump_version
 from ..ops.reduction import sum_to_size
@@ -122,6 +124,8 @@ def run_backward(roots: Sequence[tuple[Node, int]], root_grads: Sequence[Tensor 
                     deps[nxt] = remaining
                 else:
                     ready.append(nxt)
+            # drop our references, so a leaf can take over a gradient nobody else holds
+            grads = g = None
     return captured
 
 
@@ -216,11 +220,20 @@ def _conform(grad: Tensor, meta: tuple) -> Tensor:
 
 
 def _unshared(grad: Tensor) -> bool:
-    """Whether ``grad``'s array owns its memory and no other object references it (only the
-    tensor's attribute and getrefcount's argument do)."""
+    """Whether nothing but ``grad`` references its array and that array's memory.
+
+    Inside this function an array referenced only by the tensor shows a refcount of 3 (the
+    tensor's attribute, the local name, getrefcount's argument); a reshape of a fresh array
+    (what sum_to_size returns) keeps its base alive through its own ``.base`` only.
+    """
     data = grad._data
-    return (data.base is None and data.flags.writeable and data.flags.c_contiguous
-            and sys.getrefcount(data) <= 2)
+    if not (data.flags.writeable and data.flags.c_contiguous) or sys.getrefcount(data) > 3:
+        return False
+    base = data.base
+    if base is None:
+        return True
+    return (isinstance(base, np.ndarray) and base.base is None and base.size == data.size
+            and sys.getrefcount(base) <= 3)
 
 
 def _accumulate(variable: Tensor, grad: Tensor, create_graph: bool) -> None:

@@ -14,7 +14,7 @@ import numpy as np
 from .. import _dtype as dt
 from .._tensor import Tensor, _make
 from ._inplace import inplace_unary
-from ._op import UnaryOp, op
+from ._op import BinaryOp, UnaryOp, op
 from .samples import Sample, _values, unary_samples
 
 __all__ = ["exp", "log", "sqrt", "abs", "absolute", "sign", "sgn", "sin", "cos", "tanh",
@@ -171,7 +171,7 @@ class Tanh(UnaryOp):
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         (out,) = ctx.saved_tensors
-        return grad * (1 - out * out)
+        return TanhBackward.apply(grad, out)
 
 
 @op("SigmoidBackward0", methods=("sigmoid",), functions=("sigmoid",), samples=unary_samples())
@@ -189,7 +189,7 @@ class Sigmoid(UnaryOp):
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         (out,) = ctx.saved_tensors
-        return grad * out * (1 - out)
+        return SigmoidBackward.apply(grad, out)
 
 
 @op("ReluBackward0", methods=("relu",), functions=("relu",), samples=unary_samples(edge=(0.0,)))
@@ -206,7 +206,7 @@ class Relu(UnaryOp):
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         (out,) = ctx.saved_tensors
-        return grad * (out > 0)  # relu'(0) = 0, as torch
+        return ThresholdBackward.apply(grad, out)  # relu'(0) = 0, as torch
 
 
 # --- exponentials and logarithms ----------------------------------------------------------------
@@ -445,3 +445,59 @@ abs = absolute = Abs.apply  # noqa: A001
 sin, cos, tanh, sigmoid, relu = Sin.apply, Cos.apply, Tanh.apply, Sigmoid.apply, Relu.apply
 exp2, expm1, log2, log10, log1p = Exp2.apply, Expm1.apply, Log2.apply, Log10.apply, Log1p.apply
 rsqrt = Rsqrt.apply
+
+
+# --- the backward functions of the hottest activations, each one op instead of three ------------
+# (as torch has them: their own nodes appear when differentiating twice)
+@op("TanhBackwardBackward0")
+class TanhBackward(BinaryOp):
+    """``grad * (1 - out**2)``: tanh's gradient from its output."""
+
+    elementwise = True
+    save_inputs = True
+
+    @staticmethod
+    def forward(ctx: Any, grad: np.ndarray, out: np.ndarray) -> np.ndarray:
+        return grad * (1 - out * out)
+
+    @staticmethod
+    def backward(ctx: Any, gg: Tensor) -> tuple:
+        grad, out = ctx.saved_tensors
+        return (TanhBackward.apply(gg, out) if ctx._next[0] else None,
+                gg * grad * out * -2 if ctx._next[1] else None)
+
+
+@op("SigmoidBackwardBackward0")
+class SigmoidBackward(BinaryOp):
+    """``grad * out * (1 - out)``: sigmoid's gradient from its output."""
+
+    elementwise = True
+    save_inputs = True
+
+    @staticmethod
+    def forward(ctx: Any, grad: np.ndarray, out: np.ndarray) -> np.ndarray:
+        return grad * out * (1 - out)
+
+    @staticmethod
+    def backward(ctx: Any, gg: Tensor) -> tuple:
+        grad, out = ctx.saved_tensors
+        return (SigmoidBackward.apply(gg, out) if ctx._next[0] else None,
+                gg * grad * (1 - 2 * out) if ctx._next[1] else None)
+
+
+@op("ThresholdBackwardBackward0")
+class ThresholdBackward(BinaryOp):
+    """``grad`` where ``out > 0``, else 0: relu's gradient from its output (a select, so an
+    infinite gradient where the output is 0 gives 0, not nan)."""
+
+    elementwise = True
+    save_inputs = True
+
+    @staticmethod
+    def forward(ctx: Any, grad: np.ndarray, out: np.ndarray) -> np.ndarray:
+        return np.where(out > 0, grad, np.zeros((), dtype=grad.dtype))
+
+    @staticmethod
+    def backward(ctx: Any, gg: Tensor) -> tuple:
+        _, out = ctx.saved_tensors
+        return (ThresholdBackward.apply(gg, out) if ctx._next[0] else None, None)
