@@ -386,18 +386,24 @@ Tensor.pow_ = Tensor.__ipow__ = (  # type: ignore[attr-defined]
 
 
 # --- comparisons: results are bool tensors outside the graph ----------------------------------
+def _outside_graph(ufunc: np.ufunc, input: Any, other: Any, out: Tensor | None) -> Tensor:
+    """``ufunc`` of two operands (Tensors or numbers) promoted as torch does, as a tensor that
+    is not part of any graph (comparisons, bitwise ops)."""
+    a = input._data if isinstance(input, Tensor) else input
+    b = other._data if isinstance(other, Tensor) else other
+    if isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and a.dtype != b.dtype:
+        common = dt.result_type_np((a, b))
+        a, b = a.astype(common), b.astype(common)
+    try:
+        result = ufunc(a, b)
+    except ValueError as err:
+        raise broadcast_error(a, b, err) from None
+    return _out(_make(np.asarray(result)), out)
+
+
 def _comparison(ufunc: np.ufunc, name: str) -> Any:
     def compare(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
-        a = input._data if isinstance(input, Tensor) else input
-        b = other._data if isinstance(other, Tensor) else other
-        if isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and a.dtype != b.dtype:
-            common = dt.result_type_np((a, b))
-            a, b = a.astype(common), b.astype(common)
-        try:
-            result = ufunc(a, b)
-        except ValueError as err:
-            raise broadcast_error(a, b, err) from None
-        return _out(_make(np.asarray(result)), out)
+        return _outside_graph(ufunc, input, other, out)
 
     compare.__name__ = name
     compare.__doc__ = f"Elementwise ``{name}`` comparison; a bool tensor, not differentiable."
@@ -432,19 +438,11 @@ Tensor.equal = equal  # type: ignore[attr-defined]
 # --- bitwise and logical ops on integer and bool tensors: not differentiable -----------------
 def _bitwise(ufunc: np.ufunc, name: str) -> Any:
     def bitwise(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
-        a = input._data if isinstance(input, Tensor) else input
-        b = other._data if isinstance(other, Tensor) else other
-        for operand in (a, b):
-            if np.asarray(operand).dtype.kind == "f":
+        for operand in (input, other):
+            data = operand._data if isinstance(operand, Tensor) else operand
+            if np.asarray(data).dtype.kind == "f":
                 raise RuntimeError(f'"{name}_cpu" not implemented for \'Float\'')
-        if isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and a.dtype != b.dtype:
-            common = dt.result_type_np((a, b))
-            a, b = a.astype(common), b.astype(common)
-        try:
-            result = ufunc(a, b)
-        except ValueError as err:
-            raise broadcast_error(a, b, err) from None
-        return _out(_make(np.asarray(result)), out)
+        return _outside_graph(ufunc, input, other, out)
 
     bitwise.__name__ = name
     bitwise.__doc__ = f"Elementwise ``{name}`` of integer or bool tensors; not differentiable."
