@@ -98,6 +98,34 @@ def _rebase(target: Tensor, node: Any) -> None:
         save_output(node, target)
 
 
+_UFUNCS: dict[str, np.ufunc] = {"AddBackward0": np.add, "SubBackward0": np.subtract,
+                                 "MulBackward0": np.multiply, "DivBackward0": np.true_divide}
+
+
+def _write_directly(target: Tensor, primitive: type | None, other: Any) -> bool:
+    """The common no-grad case (optimizer updates): a float tensor combined with a same-dtype
+    tensor or a number, written straight into ``target``'s memory by the NumPy ufunc, with
+    no temporary. False when anything about it is unusual; the general path then runs."""
+    ufunc = _UFUNCS.get(primitive.__name__) if primitive is not None else None
+    data = target._data
+    if ufunc is None or data.dtype.kind != "f" or not data.flags.writeable:
+        return False
+    if isinstance(other, Tensor):
+        value = other._data
+        if value.dtype != data.dtype or value.ndim > data.ndim:
+            return False
+    elif isinstance(other, (int, float)) and not isinstance(other, bool):
+        value = other
+    else:
+        return False
+    try:
+        ufunc(data, value, out=data)
+    except ValueError:  # shapes that do not broadcast into target: the general path says so
+        return False
+    bump_version(target)
+    return True
+
+
 def inplace_binary(target: Tensor, primitive: type | None, other: Any, name: str,
                    fn: Callable | None = None) -> Tensor:
     """``target <op>= other`` through ``primitive.apply`` (or ``fn``)."""
@@ -105,6 +133,8 @@ def inplace_binary(target: Tensor, primitive: type | None, other: Any, name: str
     recording = grad_mode.state.enabled and (
         target._requires_grad or (isinstance(other, Tensor) and other._requires_grad))
     if not recording:
+        if _write_directly(target, primitive, other):
+            return target
         result = compute(target, other)
         _check_cast(result._data, target)
         np.copyto(target._data, result._data, casting="unsafe")
