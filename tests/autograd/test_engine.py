@@ -216,3 +216,35 @@ def test_leaf_grads_never_alias_other_tensors() -> None:
     (y * 4).sum().backward()
     y.grad.zero_()
     assert kept[0].tolist() == [4.0, 4.0, 4.0]
+
+
+def _modify_saved_input(lib: object) -> str:
+    x = lib.ones(2, requires_grad=True)
+    a = x.exp()
+    b = a * 2
+    a.add_(1)
+    with pytest.raises(RuntimeError) as info:
+        b.sum().backward()
+    return str(info.value)
+
+
+def _modify_saved_output(lib: object) -> str:
+    x = lib.ones(2, requires_grad=True)
+    b = (x * 1).exp()
+    b.mul_(2)
+    with pytest.raises(RuntimeError) as info:
+        b.sum().backward()
+    return str(info.value)
+
+
+def test_modified_saved_tensor_error_names_the_producer() -> None:
+    text = _modify_saved_input(ember)
+    assert "[ember.FloatTensor [2]], which is output 0 of Exp, is at version 1; expected " \
+           "version 0 instead." in text
+    assert "output 0 of Exp," in _modify_saved_output(ember)
+
+
+@requires_torch
+@pytest.mark.parametrize("case", [_modify_saved_input, _modify_saved_output])
+def test_modified_saved_tensor_error_matches_torch(case: object) -> None:
+    assert case(ember) == case(torch).replace("torch.", "ember.")

@@ -293,18 +293,30 @@ def _unpack(ctx: Primitive, packed: Any) -> Any:
 
 def _modified_error(node: Node, t: Tensor, version: int, output: bool = False,
                     now: int | None = None) -> RuntimeError:
+    """torch's error for a saved tensor changed in place since it was saved, naming the op
+    that produced the saved value (as torch 2.13 words it: 'output 0 of Exp')."""
+    import re
+
     from .._tensor import _legacy_type_name
 
     shape = list(t._data.shape)
     kind = _legacy_type_name(t.dtype)
-    producer = node if output else t.grad_fn
-    which = f", which is output {t._output_nr} of {producer.name()}," if producer else ""
     current = now if now is not None else version_of(t)
+    producer = node if output else t.grad_fn
+    if not output:
+        # each in-place op since the save put a node in front of the saved value's producer
+        for _ in range(max(0, (current or 0) - version)):
+            if producer is None or not producer._next:
+                break
+            producer = producer._next[0]
+    name = re.sub(r"Backward\d*$", "", producer.name()) if producer is not None else ""
+    which = f", which is output {t._output_nr} of {name}," if producer is not None else ""
     return RuntimeError(
         "one of the variables needed for gradient computation has been modified by an inplace "
         f"operation: [{kind} {shape}]{which} is at version {current}; expected version "
         f"{version} instead. Hint: enable anomaly detection to find the operation that failed "
-        "to compute its gradient, with torch.autograd.set_detect_anomaly(True).")
+        "to compute its gradient, with ember.autograd.set_detect_anomaly(True, "
+        "check_nan=False).")
 
 
 # ---------------------------------------------------------------------------------------------
