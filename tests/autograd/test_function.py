@@ -202,3 +202,26 @@ def test_custom_functions_match_torch() -> None:
         T[name].apply(tx).sum().backward()
         assert_close(ex.grad, tx.grad)
         assert E[name].apply(ex).grad_fn.name() == T[name].apply(tx).grad_fn.name()
+
+
+def test_custom_function_jvp_in_forward_mode() -> None:
+    import ember.autograd.forward_ad as fwAD
+
+    class Cube(ember.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):  # type: ignore[no-untyped-def]
+            ctx.save_for_forward(x)
+            ctx.x = x
+            return x ** 3
+
+        @staticmethod
+        def backward(ctx, g):  # type: ignore[no-untyped-def]
+            return 3 * g * ctx.x ** 2
+
+        @staticmethod
+        def jvp(ctx, t):  # type: ignore[no-untyped-def]
+            return 3 * ctx.x ** 2 * t
+
+    with fwAD.dual_level():
+        x = fwAD.make_dual(ember.tensor([1.0, 2.0]), ember.tensor([1.0, 1.0]))
+        assert fwAD.unpack_dual(Cube.apply(x)).tangent.tolist() == [3.0, 12.0]

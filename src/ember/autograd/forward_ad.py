@@ -27,7 +27,9 @@ __all__ = ["dual_level", "make_dual", "unpack_dual", "enter_dual_level", "exit_d
 
 UnpackedDualTensor = namedtuple("UnpackedDualTensor", ["primal", "tangent"])
 
-_levels: list[weakref.WeakSet] = []  # per open level: the tensors holding its tangents
+# per open level: the tensors holding its tangents, by id (a WeakSet would compare tensors
+# with ==, which is elementwise for tensors)
+_levels: list[dict[int, weakref.ref]] = []
 
 
 def _set_active(active: bool) -> None:
@@ -42,7 +44,7 @@ def enter_dual_level() -> int:
         raise RuntimeError(
             "Nested forward mode AD is not supported at the moment (ember supports one "
             "dual level at a time)")
-    _levels.append(weakref.WeakSet())
+    _levels.append({})
     _set_active(True)
     return len(_levels) - 1
 
@@ -51,8 +53,10 @@ def exit_dual_level(*, level: int | None = None) -> None:
     """Closes the current dual level; the tangents made inside it are dropped."""
     if not _levels:
         raise RuntimeError("Trying to exit a forward AD level that was not the last one")
-    for t in _levels.pop():
-        t._fw_grad = None
+    for ref in _levels.pop().values():
+        t = ref()
+        if t is not None:
+            t._fw_grad = None
     _set_active(False)
 
 
@@ -68,7 +72,7 @@ class dual_level:
 
 def _remember(t: Tensor) -> None:
     if _levels:
-        _levels[-1].add(t)
+        _levels[-1][id(t)] = weakref.ref(t)
 
 
 def make_dual(tensor: Tensor, tangent: Tensor, *, level: int | None = None) -> Tensor:

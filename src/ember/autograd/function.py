@@ -206,7 +206,12 @@ class Function(FunctionCtx, metaclass=_FunctionMeta):
                 cls.setup_context(node, args, raw)
             else:
                 raw = cls.forward(node, *args, **kwargs)
-        return _wrap_outputs(node, args, raw)
+        result = _wrap_outputs(node, args, raw)
+        from ..ops import _op
+
+        if _op.forward_ad_enabled:
+            _forward_tangents(cls, node, args, result)
+        return result
 
 
 def _wrap_outputs(node: BackwardFunction, args: tuple, raw: Any) -> Any:
@@ -265,6 +270,31 @@ def _wrap_outputs(node: BackwardFunction, args: tuple, raw: Any) -> Any:
         del node._to_save
     result = tuple(wrapped)
     return result if is_tuple else result[0]
+
+
+def _forward_tangents(cls: Any, ctx: Any, args: tuple, result: Any) -> None:
+    """Forward-mode AD through a custom Function: its ``jvp(ctx, *tangents)`` gives the
+    outputs' tangents from one tangent per input (zeros for tensors without one)."""
+    from .._creation import zeros_like
+    from ..ops import _op
+    from .forward_ad import _remember
+
+    tangents = [a._fw_grad if isinstance(a, Tensor) else None for a in args]
+    if all(t is None for t in tangents):
+        return
+    tangents = [zeros_like(a) if isinstance(a, Tensor) and t is None else t
+                for a, t in zip(args, tangents)]
+    _op.forward_ad_enabled = False
+    try:
+        out_tangents = cls.jvp(ctx, *tangents)
+    finally:
+        _op.forward_ad_enabled = True
+    outputs = result if isinstance(result, tuple) else (result,)
+    out_tangents = out_tangents if isinstance(out_tangents, tuple) else (out_tangents,)
+    for out, tangent in zip(outputs, out_tangents):
+        if isinstance(out, Tensor) and tangent is not None:
+            out._fw_grad = tangent
+            _remember(out)
 
 
 def _pack(t: Tensor | None, args: tuple, raw_outputs: tuple, wrapped: list) -> Any:
