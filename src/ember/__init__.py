@@ -49,6 +49,7 @@ from .ops.extrema import *
 from .ops.fused import *
 from .ops.gather import *
 from .ops.index_ops import *
+from .ops.indexing import *
 from .ops.interpolation import *
 from .ops.joining import *
 from .ops.linalg import *

@@ -164,7 +164,9 @@ def _read_bytes(f: FileLike) -> tuple[bytes, str]:
 
 def _header(data: bytes, what: str) -> dict[str, Any]:
     """The safetensors JSON header, with errors that say what the file is instead."""
-    if data[:4] == b"PK\x03\x04" or data[:1] == b"\x80":
+    looks_safetensors = len(data) >= 9 and data[8:9] == b"{" and struct.unpack(
+        "<Q", data[:8])[0] <= len(data) - 8
+    if not looks_safetensors and (data[:4] == b"PK\x03\x04" or data[:1] == b"\x80"):
         raise RuntimeError(
             f"ember.load: {what} is a PyTorch pickle checkpoint (torch.save's format). ember "
             "reads only safetensors files, because loading a pickle can run arbitrary code. "

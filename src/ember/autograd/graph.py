@@ -60,7 +60,7 @@ class Node:
         return tuple([fn is not None for fn in self._next])
 
     def __repr__(self) -> str:
-        return f"<{self.name()} object at {id(self):#x}>"
+        return f"<{type(self).__name__} object at {id(self):#x}>"
 
     @property
     def metadata(self) -> dict:

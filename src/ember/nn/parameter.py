@@ -32,6 +32,8 @@ class Parameter(Tensor):
         return "Parameter containing:\n" + format_tensor(self._data, dtype_suffix(self._data),
                                                          tail)
 
+    __str__ = __repr__
+
     def __reduce_ex__(self, protocol: Any) -> Any:
         return (_rebuild_parameter, (self._data, self._requires_grad))
 

@@ -184,3 +184,27 @@ def zero_(target: Tensor) -> Tensor:
 
 Tensor.fill_ = fill_  # type: ignore[attr-defined]
 Tensor.zero_ = zero_  # type: ignore[attr-defined]
+
+
+def copy_(target: Tensor, src: Tensor, non_blocking: bool = False) -> Tensor:
+    """Copies ``src`` (broadcast and cast) into ``target``, in place; returns ``target``."""
+    from .misc import Copy
+
+    if not isinstance(src, Tensor):
+        raise TypeError(
+            f"copy_(): argument 'other' (position 1) must be Tensor, not {type(src).__name__}")
+    try:
+        values = np.broadcast_to(src._data, target._data.shape)
+    except ValueError:
+        raise RuntimeError(
+            f"output with shape {list(target._data.shape)} doesn't match the broadcast shape "
+            f"{list(np.broadcast_shapes(src._data.shape, target._data.shape))}") from None
+    if not (grad_mode.state.enabled and (target._requires_grad or src._requires_grad)):
+        np.copyto(target._data, values, casting="unsafe")
+        bump_version(target)
+        return target
+    check_inplace(target)
+    return write_result(target, Copy.apply(_stand_in(target, copy=False), src))
+
+
+Tensor.copy_ = copy_  # type: ignore[attr-defined]

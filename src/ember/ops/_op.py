@@ -57,6 +57,8 @@ def op(node: str, methods: tuple[str, ...] = (), functions: tuple[str, ...] = ()
         caller = call.__func__ if isinstance(call, staticmethod) else cls.apply
         for name in methods:
             setattr(Tensor, name, caller)
+        if caller is cls.apply:  # so ember.exp.__name__ is "exp", not "apply"
+            caller.__name__ = caller.__qualname__ = (functions or (cls.op_name.lower(),))[0]
         for name in functions:
             FUNCTIONS[name] = caller
         return cls

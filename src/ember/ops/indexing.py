@@ -24,13 +24,13 @@ import numpy as np
 from .._tensor import Tensor, _legacy_type_name, bump_version
 from ..autograd import grad_mode
 from ._inplace import _LEAF_ERROR, _VIEW_OF_LEAF_ERROR, _stand_in, check_inplace, write_result
-from ._op import Primitive, UnaryOp, op
+from ._op import Primitive, UnaryOp, composite, op
 from .samples import Sample, _values
 from .shape import Unsqueeze, ViewOp
 
 _state = grad_mode.state
 
-__all__: list[str] = []
+__all__ = ["select"]
 
 # kinds of key items, and kinds of plan steps
 _INT, _SLC, _NONE, _ELL, _BOOL, _ARR, _MASK = range(7)
@@ -555,3 +555,22 @@ def setitem(self: Tensor, key: Any, value: Any) -> None:
 
 Tensor.__getitem__ = getitem  # type: ignore[attr-defined]
 Tensor.__setitem__ = setitem  # type: ignore[attr-defined]
+
+
+def select(input: Tensor, dim: int, index: int) -> Tensor:
+    """The slice of ``input`` at ``index`` along ``dim`` (a view without that dim)."""
+    from .._tensor import wrap_dim
+
+    d = wrap_dim(dim, input._data.ndim)
+    return getitem(input, (slice(None),) * d + (index,))
+
+
+def _select_samples(cls: type) -> list:
+    from .samples import Sample, _values
+
+    return [Sample(lambda lib, t: lib.select(t, 1, -1) * 2, (_values((3, 4), "real", 40),),
+                   "select")]
+
+
+Tensor.select = select  # type: ignore[attr-defined]
+composite("select", _select_samples)

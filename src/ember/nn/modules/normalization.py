@@ -21,6 +21,17 @@ class _BatchNorm(Module):
     _version = 2
     _dims: tuple[int, ...] = ()
 
+
+    def _load_from_state_dict(self, state_dict: Any, prefix: str, local_metadata: Any,
+                              strict: bool, missing_keys: list, unexpected_keys: list,
+                              error_msgs: list, assign: bool = False) -> None:
+        # checkpoints from before num_batches_tracked existed load, as in torch
+        key = prefix + "num_batches_tracked"
+        if self.num_batches_tracked is not None and key not in state_dict:
+            state_dict = dict(state_dict)
+            state_dict[key] = self.num_batches_tracked
+        super()._load_from_state_dict(state_dict, prefix, local_metadata, strict, missing_keys,
+                                      unexpected_keys, error_msgs, assign)
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
                  affine: bool = True, track_running_stats: bool = True, device: Any = None,
                  dtype: dt.dtype | None = None, *, bias: bool = True) -> None:
