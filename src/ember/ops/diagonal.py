@@ -13,7 +13,7 @@ from ._op import UnaryOp, op
 from .samples import Sample, _values
 from .shape import ViewOp, as_int
 
-__all__ = ["diagonal", "tril", "triu", "diag", "diag_embed"]
+__all__ = ["diagonal", "tril", "triu", "diag", "diag_embed", "trace"]
 
 
 def _samples(kind: str) -> Any:
@@ -250,3 +250,36 @@ def _sample_table() -> dict[str, list[Sample]]:
                  Sample(lambda lib, t: lib.diag(t, 1), (m,), "above"),
                  Sample(lambda lib, t: t.diag(-5), (m,), "empty")],
     }
+
+
+def _trace_samples(cls: type) -> list:
+    return [Sample(lambda lib, t: t.trace(), (_values((3, 3), "real", 50),), "square"),
+            Sample(lambda lib, t: lib.trace(t), (_values((2, 4), "real", 51),), "wide")]
+
+
+@op("TraceBackward0", samples=_trace_samples)
+class Trace(UnaryOp):
+    """The sum of a matrix's diagonal."""
+
+    linear = True
+
+    @staticmethod
+    def forward(ctx: Any, x: np.ndarray) -> np.ndarray:
+        if x.ndim != 2:
+            raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {x.ndim}")
+        ctx.shape = x.shape
+        return np.asarray(np.trace(x))
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        from .._creation import eye
+
+        return grad.expand(ctx.shape) * eye(*ctx.shape, dtype=grad.dtype)
+
+
+def trace(input: Tensor) -> Tensor:
+    """The sum of the diagonal of a 2-D tensor."""
+    return Trace.apply(input)
+
+
+Tensor.trace = trace  # type: ignore[attr-defined]

@@ -15,13 +15,13 @@ import numpy as np
 
 from .. import _dtype as dt
 from .._tensor import Tensor, _make, wrap_dim
-from ._op import Primitive, op
+from ._op import Primitive, composite, op
 from .indexing import Slice
 from .samples import Sample, _values
 from .shape import MultiOutput, as_int, cast, int_list, reshape, wrap_dim_nonscalar
 
 __all__ = ["cat", "concat", "concatenate", "stack", "hstack", "vstack", "dstack", "column_stack",
-           "split", "chunk", "tensor_split", "unbind", "narrow"]
+           "split", "chunk", "tensor_split", "unbind", "narrow", "diff"]
 
 
 def _samples(kind: str) -> Any:
@@ -462,3 +462,36 @@ def _sample_table() -> dict[str, list[Sample]]:
                       Sample(lambda lib, t: t.chunk(3, -1), (m,), "chunk"),
                       Sample(lambda lib, t: lib.chunk(t, 2), (x,), "chunk-fewer")],
     }
+
+
+def diff(input: Tensor, n: int = 1, dim: int = -1, prepend: Tensor | None = None,
+         append: Tensor | None = None) -> Tensor:
+    """The ``n``-th forward difference along ``dim`` (``x[1:] - x[:-1]``, repeated).
+
+    Args:
+        input (Tensor): the input.
+        n (int): how many times to difference.
+        dim (int): the dim to difference along.
+        prepend, append (Tensor, optional): joined to ``input`` along ``dim`` first.
+    """
+    d = wrap_dim(dim, input._data.ndim)
+    parts = [t for t in (prepend, input, append) if t is not None]
+    result = cat(parts, d) if len(parts) > 1 else input
+    for _ in range(n):
+        length = result._data.shape[d]
+        if length == 0:
+            break
+        result = narrow(result, d, 1, length - 1) - narrow(result, d, 0, length - 1)
+    return result
+
+
+def _diff_samples(cls: type) -> list:
+    x = _values((3, 5), "real", 52)
+    return [Sample(lambda lib, t: lib.diff(t), (x,), "last"),
+            Sample(lambda lib, t: t.diff(n=2, dim=0), (x,), "n2-dim0"),
+            Sample(lambda lib, t, p: lib.diff(t, prepend=p), (x, _values((3, 1), "real", 53)),
+                   "prepend")]
+
+
+Tensor.diff = diff  # type: ignore[attr-defined]
+composite("diff", _diff_samples)

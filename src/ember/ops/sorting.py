@@ -23,7 +23,7 @@ from .reduction import _NO_DIM, empty_check, kind_name, one_dim
 from .samples import Sample, _values
 from .selection import ValuesIndices, evenly_distribute, reduction_jvp, return_type, select_backward
 
-__all__ = ["sort", "argsort", "msort", "topk", "kthvalue", "median", "nanmedian"]
+__all__ = ["sort", "argsort", "msort", "topk", "kthvalue", "median", "nanmedian", "unique"]
 
 _NAN_SAMPLE = np.array([[1.0, np.nan, 3.0, 0.5], [2.0, -1.0, 0.0, 4.0]])
 _TIES = np.array([[1.0, 3.0, 3.0, 0.0], [2.0, 2.0, -1.0, 2.0]])
@@ -414,3 +414,68 @@ def kthvalue(input: Tensor, k: int, dim: int = -1, keepdim: bool = False) -> Any
 for _name, _fn in (("sort", sort), ("argsort", argsort), ("msort", msort), ("topk", topk),
                    ("kthvalue", kthvalue), ("median", median), ("nanmedian", nanmedian)):
     setattr(Tensor, _name, _fn)
+
+
+# --- unique ------------------------------------------------------------------------------------
+def _unique_samples(cls: type) -> list:
+    data = np.array([[3.0, 1.0, 3.0], [2.0, 1.0, 2.0]])
+    return [Sample(lambda lib, t: lib.unique(t.detach()), (data,), "values", gradcheck=False),
+            Sample(lambda lib, t: lib.unique(t.detach(), return_inverse=True,
+                                             return_counts=True), (data,), "inverse-counts",
+                   gradcheck=False),
+            Sample(lambda lib, t: t.detach().unique(dim=0), (data,), "dim", gradcheck=False)]
+
+
+@op("Unique2Backward0", samples=_unique_samples)
+class Unique(UnaryOp):
+    """The sorted distinct values of a tensor. Recorded (as torch records it) but not
+    differentiable: backward raises, as torch's does."""
+
+    @staticmethod
+    def forward(ctx: Any, x: np.ndarray, values: np.ndarray) -> np.ndarray:
+        return values  # computed by unique() together with the inverse and the counts
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        raise NotImplementedError("the derivative for '_unique2' is not implemented.")
+
+
+@op("UniqueDimBackward0")
+class UniqueDim(Unique):
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        raise NotImplementedError("the derivative for 'unique_dim' is not implemented.")
+
+
+def unique(input: Tensor, sorted: bool = True, return_inverse: bool = False,
+           return_counts: bool = False, dim: int | None = None) -> Any:
+    """The distinct elements of ``input`` (sorted), optionally with the index of each element
+    in them and the count of each.
+
+    Args:
+        input (Tensor): the input.
+        sorted (bool): ember always sorts, as torch does on the CPU.
+        return_inverse (bool): also return, per element, its index in the result.
+        return_counts (bool): also return how often each distinct value occurs.
+        dim (int, optional): unique slices along this dim instead of elements.
+    """
+    data = input._data
+    if dim is None:
+        values, inverse, counts = np.unique(data, return_inverse=True, return_counts=True)
+        inverse = inverse.reshape(data.shape)
+        result = Unique.apply(input, values=values)
+    else:
+        d = wrap_dim(dim, data.ndim)
+        values, inverse, counts = np.unique(data, axis=d, return_inverse=True,
+                                            return_counts=True)
+        result = UniqueDim.apply(input, values=values)
+    outputs: tuple = (result,)
+    if return_inverse:
+        outputs += (_make(inverse.astype(np.int64).reshape(-1) if dim is not None
+                          else inverse.astype(np.int64)),)
+    if return_counts:
+        outputs += (_make(counts.astype(np.int64)),)
+    return outputs[0] if len(outputs) == 1 else outputs
+
+
+Tensor.unique = unique  # type: ignore[attr-defined]
