@@ -208,3 +208,45 @@ def copy_(target: Tensor, src: Tensor, non_blocking: bool = False) -> Tensor:
 
 
 Tensor.copy_ = copy_  # type: ignore[attr-defined]
+
+
+# --- in-place shape changes: the tensor becomes a differently shaped view of its own data ------
+def _inplace_view(method: str) -> Callable:
+    def reshape_in_place(self: Tensor, *args: Any) -> Tensor:
+        check_inplace(self)
+        result = getattr(self, method)(*args)  # recorded as the out-of-place view op
+        self._data = result._data
+        bump_version(self)
+        if result.grad_fn is not None:
+            self.grad_fn = result.grad_fn
+            self._output_nr = result._output_nr
+        return self
+
+    reshape_in_place.__name__ = method + "_"
+    reshape_in_place.__doc__ = f"``{method}`` in place: this tensor takes the new shape."
+    return reshape_in_place
+
+
+for _method in ("unsqueeze", "squeeze", "t", "transpose", "swapaxes", "swapdims"):
+    setattr(Tensor, _method + "_", _inplace_view(_method))
+
+
+def _inplace_view_samples(cls: type) -> list:
+    from .samples import Sample, _values
+
+    x = _values((2, 3), "real", 60)
+    return [Sample(lambda lib, t: (t * 1).unsqueeze_(0) * 2, (x,), "unsqueeze_"),
+            Sample(lambda lib, t: (t * 1).unsqueeze_(1).squeeze_(1) * 2, (x,), "squeeze_"),
+            Sample(lambda lib, t: (t * 1).t_() * 2, (x,), "t_"),
+            Sample(lambda lib, t: (t * 1).transpose_(0, 1) * 2, (x,), "transpose_"),
+            Sample(lambda lib, t: (t * 1).swapaxes_(0, 1) * 2, (x,), "swapaxes_"),
+            Sample(lambda lib, t: (t * 1).swapdims_(0, 1) * 2, (x,), "swapdims_")]
+
+
+def _register_samples() -> None:
+    from ._op import composite
+
+    composite("in-place shape methods", _inplace_view_samples)
+
+
+_register_samples()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 
 from . import MODULES
-from ._op import REGISTRY
+from ._op import REGISTRY, Composite
 
 # README section, by op module
 FAMILIES = {
@@ -43,7 +43,8 @@ def markdown() -> str:
         names = sorted(sections.get(family, ()))
         if names:
             lines.append(f"- **{family}** ({len(names)}): " + ", ".join(f"`{n}`" for n in names))
-    nodes = sorted(n for n, cls in REGISTRY.items() if cls.samples is not None)
+    nodes = sorted(n for n, cls in REGISTRY.items()
+                   if cls.samples is not None and not issubclass(cls, Composite))
     lines.append(f"- **Backward nodes with generated tests** ({len(nodes)}): "
                  + ", ".join(f"`{n}`" for n in nodes))
     return "\n".join(lines) + "\n"
