@@ -474,6 +474,16 @@ def _per_channel(t: Tensor, ndim: int) -> Tensor:
     return t.reshape((1, -1) + (1,) * (ndim - 2))
 
 
+def _scale_shift(out: np.ndarray, weight: np.ndarray | None, bias: np.ndarray | None,
+                 shape: tuple) -> np.ndarray:
+    """The normalisation layers' per-channel affine step (either part may be absent)."""
+    if weight is not None:
+        out = out * weight.reshape(shape)
+    if bias is not None:
+        out = out + bias.reshape(shape)
+    return out
+
+
 @op("NativeBatchNormBackward0", samples=_norm_samples("batch"))
 class NativeBatchNorm(Primitive):
     """Normalises each channel (dim 1) by the batch's statistics (training) or by given running
@@ -494,11 +504,7 @@ class NativeBatchNorm(Primitive):
             m, rstd = mean.reshape(shape), invstd.reshape(shape)
             ctx.mean, ctx.invstd = mean, invstd
         out = (x - m) * rstd
-        if weight is not None:
-            out = out * weight.reshape(shape)
-        if bias is not None:
-            out = out + bias.reshape(shape)
-        return _like(out, x)
+        return _like(_scale_shift(out, weight, bias, shape), x)
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple:
@@ -538,11 +544,7 @@ class NativeGroupNorm(Primitive):
         mean, rstd = _stats_np(grouped, (2,), eps)
         out = ((grouped - mean) * rstd).reshape(x.shape)
         shape = (1, -1) + (1,) * (x.ndim - 2)
-        if weight is not None:
-            out = out * weight.reshape(shape)
-        if bias is not None:
-            out = out + bias.reshape(shape)
-        return _like(out, x)
+        return _like(_scale_shift(out, weight, bias, shape), x)
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple:
