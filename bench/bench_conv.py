@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 import ember
-from ember.nn import functional_conv as EF
+from ember.ops.nn import conv_functional as EF
 
 try:
     import torch

@@ -435,7 +435,7 @@ def randn(*size: Any, generator: Generator | None = None, dtype: dt.dtype | None
 def _random_float(dtype: dt.dtype | None, kernel: str) -> np.dtype:
     np_dtype = _float_dtype(dtype)
     if np_dtype.kind not in "fc":
-        from .ops.arithmetic import _kind_name
+        from .ops.pointwise.arithmetic import _kind_name
 
         raise NotImplementedError(
             f'"{kernel}" not implemented for \'{_kind_name(dt._BY_NUMPY[np_dtype])}\'')

@@ -446,7 +446,7 @@ class Tensor:
                 raise TypeError(f"to() received an invalid combination of arguments: {arg!r}")
         if target is None or target.np == self._data.dtype:
             return self.clone() if copy else self
-        from .ops.shape import cast
+        from .ops.shape.reshape import cast
 
         return cast(self, target)
 

@@ -16,12 +16,12 @@ import numpy as np
 from . import _dtype as dt
 from ._tensor import Tensor, _make, wrap_dim
 from .ops._op import UnaryOp, composite
-from .ops.decompositions import Cholesky, Det, Inv, LinAlgError, Qr, Slogdet, Solve
-from .ops.linalg import _maybe_out, _values, matmul, vdot
-from .ops.linalg_products import linalg_cross, multi_dot
+from .ops.linalg.cross_multi_dot import linalg_cross, multi_dot
+from .ops.linalg.decompositions import Cholesky, Det, Inv, LinAlgError, Qr, Slogdet, Solve
+from .ops.linalg.matmul import _maybe_out, _values, matmul, vdot
+from .ops.linalg.spectral import Eigh, Pinv, Svd
+from .ops.reduction.prod_cumsum_norm import VectorNorm
 from .ops.samples import Sample
-from .ops.spectral import Eigh, Pinv, Svd
-from .ops.statistics import VectorNorm
 
 __all__ = ["LinAlgError", "norm", "vector_norm", "matrix_norm", "inv", "inv_ex", "det",
            "slogdet", "solve", "cholesky", "cholesky_ex", "qr", "eigh", "eigvalsh", "svd",
@@ -37,7 +37,7 @@ CholeskyExResult = namedtuple("linalg_cholesky_ex", ["L", "info"])
 
 def _float_check(name: str, x: Tensor) -> None:
     if x._data.dtype.kind not in "fc":
-        from .ops.arithmetic import _kind_name
+        from .ops.pointwise.arithmetic import _kind_name
 
         raise RuntimeError(f"{name}: Expected a floating point or complex tensor as input. "
                            f"Got {_kind_name(x.dtype)}")

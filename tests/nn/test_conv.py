@@ -113,7 +113,7 @@ def test_lenet_step_trains() -> None:
     ember.manual_seed(0)
     c1, c2 = Conv2d(1, 4, 3, padding=1), Conv2d(4, 8, 3)
     x = ember.randn(5, 1, 8, 8)
-    from ember.nn.functional_conv import max_pool2d
+    from ember.ops.nn.conv_functional import max_pool2d
 
     h = max_pool2d(c2(max_pool2d(c1(x).relu(), 2).relu()).relu(), 2)
     assert h.shape == (5, 8, 1, 1)

@@ -72,7 +72,7 @@ def test_nan_and_ties_match_torch() -> None:
     ("adaptive_avg_pool2d", ((3, 4), 2)),
 ])
 def test_errors_match_torch(fn: str, args: tuple) -> None:
-    from ember.nn import functional_conv as EF
+    from ember.ops.nn import conv_functional as EF
 
     shape, rest = args[0], args[1:]
     with pytest.raises(Exception) as t_err:

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import ember
-from ember.nn import functional_conv as EF
+from ember.ops.nn import conv_functional as EF
 from tests.conftest import assert_close, requires_torch, torch, torch_message
 
 ERRORS = [

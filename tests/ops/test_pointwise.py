@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import ember
-from ember.ops import special as erf_family
+from ember.ops.pointwise import special as erf_family
 from tests.conftest import assert_close, requires_torch, torch, torch_message
 
 NAN, INF = float("nan"), float("inf")

@@ -150,7 +150,7 @@ def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: bool
         tuple of Tensor: one gradient per input.
     """
     from .._creation import zeros_like
-    from ..ops.joining import stack
+    from ..ops.shape.joining import stack
     from .engine import run_backward
 
     if allow_unused is None:

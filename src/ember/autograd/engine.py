@@ -26,8 +26,8 @@ import numpy as np
 
 from .._dtype import _BY_NUMPY
 from .._tensor import Tensor, _make, bump_version
-from ..ops.reduction import sum_to_size
-from ..ops.shape import cast
+from ..ops.reduction.sum_mean import sum_to_size
+from ..ops.shape.reshape import cast
 from . import anomaly_mode, grad_mode
 from .graph import AccumulateGrad, Node
 

@@ -95,7 +95,7 @@ def make_dual(tensor: Tensor, tangent: Tensor, *, level: int | None = None) -> T
             f"original Tensor, this is not supported. Tensor is of size {list(tensor.shape)} "
             f"while the given forward gradient is of size {list(tangent.shape)}.")
     if tensor._requires_grad:
-        from ..ops.indexing import Alias
+        from ..ops.indexing.getitem import Alias
 
         dual = Alias.apply(tensor)
     else:
@@ -113,7 +113,7 @@ def unpack_dual(tensor: Tensor, *, level: int | None = None) -> UnpackedDualTens
     tangent = tensor._fw_grad
     if tangent is None:
         return UnpackedDualTensor(tensor, None)
-    from ..ops.indexing import Alias
+    from ..ops.indexing.getitem import Alias
 
     primal = Alias.apply(tensor) if tensor._requires_grad else _make(tensor._data)
     primal._fw_grad = None

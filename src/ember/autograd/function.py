@@ -128,7 +128,7 @@ class BackwardFunction(FunctionCtx, Node):
                             f"Function {self.name()} returned an invalid gradient at index {i} "
                             f"- got {list(g._data.shape)} but expected shape compatible with "
                             f"{list(shape)}")
-                    from ..ops.reduction import sum_to_size
+                    from ..ops.reduction.sum_mean import sum_to_size
 
                     g = sum_to_size(g, shape) if _broadcastable(shape, g._data.shape) \
                         else g.reshape(shape)

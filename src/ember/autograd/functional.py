@@ -151,7 +151,7 @@ def jacobian(func: Callable, inputs: Any, create_graph: bool = False, strict: bo
         strategy (str): "reverse-mode" or "forward-mode" (same result here).
     """
     from .._creation import zeros
-    from ..ops.joining import stack
+    from ..ops.shape.joining import stack
 
     if strategy not in ("reverse-mode", "forward-mode"):
         raise ValueError('Expected strategy to be either "forward-mode" or "reverse-mode".')

@@ -189,7 +189,7 @@ def vmap(func: Callable, in_dims: Any = 0, out_dims: Any = 0, randomness: str = 
             batched).
         out_dims (int or tuple): where the batch dim goes in each output.
     """
-    from ..ops.joining import stack
+    from ..ops.shape.joining import stack
 
     @functools.wraps(func)
     def wrapper(*args: Any) -> Any:

@@ -9,11 +9,11 @@ import numpy as np
 
 from .. import _dtype as dt
 from .._tensor import Tensor, _make, bump_version, wrap_dim
-from ..ops import nn_ops
 from ..ops._inplace import inplace_unary
-from ..ops.activation import log_softmax, softmax
-from ..ops.elementwise import where
-from ..ops.loss import (
+from ..ops.nn import activation as nn_ops
+from ..ops.nn import conv_functional as functional_conv
+from ..ops.nn.conv_functional import *  # noqa: F403 - conv, pooling: their own module
+from ..ops.nn.loss import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
     cross_entropy,
@@ -24,9 +24,9 @@ from ..ops.loss import (
     nll_loss,
     smooth_l1_loss,
 )
-from ..ops.unary import Relu, Sigmoid, Tanh
-from . import functional_conv
-from .functional_conv import *  # noqa: F403 - conv, pooling: their own module
+from ..ops.nn.softmax import log_softmax, softmax
+from ..ops.pointwise.unary import Relu, Sigmoid, Tanh
+from ..ops.pointwise.where_division import where
 
 __all__ = [
     "relu", "relu6", "leaky_relu", "elu", "selu", "gelu", "silu", "mish", "softplus", "hardtanh",
@@ -464,7 +464,7 @@ def pad(input: Tensor, pad: Any, mode: str = "constant", value: float | None = N
 
 
 def _circular_pad(input: Tensor, pad: tuple) -> Tensor:
-    from ..ops.joining import cat
+    from ..ops.shape.joining import cat
 
     out = input
     ndim = input._data.ndim

@@ -95,7 +95,7 @@ def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float 
                   b: float = 2.0, generator: Generator | None = None) -> Tensor:
     """Fills ``tensor`` from N(mean, std**2) restricted to [a, b] (by inverting the CDF, so
     there are no redraws)."""
-    from ..ops.nn_ops import erf_np
+    from ..ops.nn.activation import erf_np
 
     if mean < a - 2 * std or mean > b + 2 * std:
         warnings.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. The "

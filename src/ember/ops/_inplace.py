@@ -161,7 +161,7 @@ def inplace_unary(target: Tensor, compute: Callable[[Tensor], Tensor]) -> Tensor
 
 def fill_(target: Tensor, value: Any) -> Tensor:
     """Fills ``target`` with ``value`` (a number or a 0-d tensor), in place."""
-    from .elementwise import Fill
+    from .pointwise.where_division import Fill
 
     if isinstance(value, Tensor) and value._data.ndim != 0:
         raise RuntimeError(

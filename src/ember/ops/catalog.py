@@ -11,30 +11,35 @@ import sys
 from . import MODULES
 from ._op import REGISTRY, Composite
 
-# README section, by op module
+# README section of each op module, by its path under ember.ops; the longest matching prefix
+# wins, so a new module in a subpackage lands in that subpackage's section.
 FAMILIES = {
-    "arithmetic": "Arithmetic and comparison", "unary": "Elementwise functions",
-    "pointwise": "Elementwise functions", "elementwise": "Elementwise functions",
-    "reduction": "Reductions", "statistics": "Reductions", "sorting": "Reductions",
-    "activation": "Reductions", "shape": "Shape and joining", "joining": "Shape and joining",
-    "gather": "Indexing", "indexing": "Indexing", "linalg": "Linear algebra",
-    "decompositions": "Linear algebra", "random": "Random sampling and factories",
-    "trigonometric": "Elementwise functions", "special": "Elementwise functions",
-    "rounding": "Elementwise functions", "clamp": "Elementwise functions",
-    "interpolation": "Elementwise functions", "moments": "Reductions", "extrema": "Reductions",
-    "transpose": "Shape and joining", "broadcast": "Shape and joining",
-    "diagonal": "Shape and joining", "repeat": "Shape and joining", "masked": "Indexing",
-    "index_ops": "Indexing", "fused": "Linear algebra", "contractions": "Linear algebra",
-    "spectral": "Linear algebra", "linalg_products": "Linear algebra",
-    "linalg_spellings": "Linear algebra",
+    "pointwise.arithmetic": "Arithmetic and comparison",
+    "pointwise": "Elementwise functions",
+    "reduction": "Reductions",
+    "nn.softmax": "Reductions",
+    "shape": "Shape and joining",
+    "indexing": "Indexing",
+    "linalg": "Linear algebra",
+    "random": "Random sampling and factories",
 }
+
+
+def section_of(module_name: str) -> str | None:
+    """The README section of the op module ``module_name`` (None: not listed)."""
+    path = module_name.removeprefix("ember.ops.")
+    while path:
+        if path in FAMILIES:
+            return FAMILIES[path]
+        path = path.rpartition(".")[0]
+    return None
 
 
 def markdown() -> str:
     """The op list as Markdown: each family's public functions, then the node names."""
     sections: dict[str, set[str]] = {}
     for module in MODULES:
-        family = FAMILIES.get(module.__name__.rsplit(".", 1)[-1])
+        family = section_of(module.__name__)
         if family is None:
             continue
         sections.setdefault(family, set()).update(getattr(module, "__all__", ()))

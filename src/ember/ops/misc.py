@@ -53,8 +53,8 @@ class Copy(Primitive):
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple:
         from .._dtype import _BY_NUMPY
-        from .reduction import sum_to_size
-        from .shape import cast
+        from .reduction.sum_mean import sum_to_size
+        from .shape.reshape import cast
 
         grad_src = None
         if ctx._next[1] is not None:

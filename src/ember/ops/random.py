@@ -19,7 +19,7 @@ from .._tensor import Tensor, _make, bump_version
 from ..autograd import grad_mode
 from ._inplace import _stand_in, check_inplace, write_result
 from ._op import Primitive, UnaryOp, broadcast_error
-from .arithmetic import _kind_name, _out
+from .pointwise.arithmetic import _kind_name, _out
 
 __all__ = ["normal", "bernoulli", "multinomial", "poisson", "tril_indices", "triu_indices",
            "meshgrid", "cartesian_prod"]
@@ -430,14 +430,14 @@ def cartesian_prod(*tensors: Tensor) -> Tensor:
     """
     if len(tensors) == 1:
         return tensors[0]
-    from .joining import stack
+    from .shape.joining import stack
 
     grids = meshgrid(*tensors, indexing="ij")
     return stack([g.reshape(-1) for g in grids], 1)
 
 
 def _grid_samples(cls: Any) -> list:
-    from .linalg import Sample, _values
+    from .linalg.matmul import Sample, _values
 
     a, b, c = _values((2,), 0), _values((3,), 1), _values((), 2)
     return [Sample(lambda lib, x, y: lib.meshgrid(x, y, indexing="ij"), (a, b), "ij"),
@@ -457,7 +457,7 @@ _register()
 def _deterministic_samples(cls: Any) -> list:
     """Draws whose value does not depend on the random stream (std 0, p in {0, 1} ...), so
     the table can compare them with torch."""
-    from .linalg import Sample, _values
+    from .linalg.matmul import Sample, _values
 
     x = _values((2, 3), 0)
     p = np.array([[0.0, 1.0, 1.0], [1.0, 0.0, 0.0]])

@@ -7,7 +7,7 @@ from typing import Any
 
 from ... import _dtype as dt
 from ..._tensor import Tensor, _make
-from .. import functional_conv as F
+from ...ops.nn import conv_functional as F
 from ..parameter import Parameter
 from .module import Module
 

@@ -12,7 +12,7 @@ import math
 from typing import Any
 
 from ..._tensor import Tensor
-from ...ops.joining import cat, stack
+from ...ops.shape.joining import cat, stack
 from ..parameter import Parameter
 from .conv import uniform_parameter
 from .module import Module

@@ -11,7 +11,7 @@ __all__ = ["parameters_to_vector", "vector_to_parameters"]
 
 def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
     """All ``parameters`` flattened and concatenated into one 1-D tensor (differentiable)."""
-    from ...ops.joining import cat
+    from ...ops.shape.joining import cat
 
     return cat([p.reshape(-1) for p in parameters])
 

@@ -1,0 +1,642 @@
+"""Loss primitives torch records as nodes of their own (NllLossBackward0)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..._tensor import Tensor, _make
+from .._op import Primitive, UnaryOp, op
+from ..pointwise.where_division import where
+from ..samples import Sample, _values
+
+
+def _nll_samples(cls: type) -> list[Sample]:
+    import numpy as np
+
+    logits = _values((4, 3), "real", 0)
+    target = np.array([0, 2, 1, 2])
+
+    def call(reduction: str) -> Any:
+        return lambda lib, x, t: lib.nn.functional.nll_loss(x.log_softmax(1), t,
+                                                            reduction=reduction)
+
+    return [Sample(call("mean"), (logits, target), "mean"),
+            Sample(call("sum"), (logits, target), "sum"),
+            Sample(call("none"), (logits, target), "none"),
+            Sample(lambda lib, x, t: lib.nn.functional.nll_loss(x, t, ignore_index=2),
+                   (logits, target), "ignore_index")]
+
+
+@op("NllLossBackward0", samples=_nll_samples)
+class NllLoss(UnaryOp):
+    """Negative log likelihood of class indices, for inputs of shape (C), (N, C) or
+    (N, C, d1, ...)."""
+
+    @staticmethod
+    def forward(ctx: Any, x: np.ndarray, target: np.ndarray, weight: np.ndarray | None,
+                reduction: str, ignore_index: int) -> np.ndarray:
+        classes = x.shape[0] if x.ndim == 1 else x.shape[1]
+        # move classes last and flatten everything else: (M, C) against (M,)
+        moved = x.reshape(1, classes) if x.ndim == 1 else np.moveaxis(x, 1, -1).reshape(
+            -1, classes)
+        flat_target = target.reshape(-1)
+        keep = flat_target != ignore_index
+        safe_target = np.where(keep, flat_target, 0)
+        bad = (safe_target < 0) | (safe_target >= classes)
+        if bad.any():
+            raise IndexError(f"Target {int(flat_target[bad][0])} is out of bounds.")
+        w = (weight[safe_target] if weight is not None
+             else np.ones(safe_target.shape, dtype=x.dtype)) * keep
+        picked = moved[np.arange(len(safe_target)), safe_target]
+        losses = -picked * w
+        # the gradient of each loss term, up to the incoming gradient: -w at the target
+        coef = np.zeros_like(moved)
+        coef[np.arange(len(safe_target)), safe_target] = -w
+        ctx.reduction, ctx.input_shape = reduction, x.shape
+        if reduction == "none":
+            out_shape = target.shape
+            ctx.coef = coef
+            return losses.reshape(out_shape).astype(x.dtype)
+        if reduction == "sum":
+            ctx.coef = coef
+            return np.asarray(losses.sum(), dtype=x.dtype)
+        total = w.sum()
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ctx.coef = coef / total
+            return np.asarray(losses.sum() / total, dtype=x.dtype)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        shape = ctx.input_shape
+        coef = _make(ctx.coef)  # (M, C), classes last
+        if ctx.reduction == "none":
+            grad_flat = grad.reshape(-1, 1) * coef
+        else:
+            grad_flat = grad * coef
+        if len(shape) == 1:
+            return grad_flat.reshape(shape)
+        moved_shape = (shape[0],) + tuple(shape[2:]) + (shape[1],)
+        return grad_flat.reshape(moved_shape).movedim(-1, 1) if len(shape) > 2 \
+            else grad_flat.reshape(shape)
+
+
+def _nll2d_samples(cls: type) -> list[Sample]:
+    logits = _values((2, 3, 2, 2), "real", 0)
+    target = np.array([[[0, 2], [1, 1]], [[2, 0], [0, 1]]])
+
+    def call(reduction: str) -> Any:
+        return lambda lib, x, t: lib.nn.functional.nll_loss(x.log_softmax(1), t,
+                                                            reduction=reduction)
+
+    return [Sample(call(r), (logits, target), r) for r in ("mean", "sum", "none")]
+
+
+@op("NllLoss2DBackward0", samples=_nll2d_samples)
+class NllLoss2d(NllLoss):
+    """The same loss for (N, C, H, W) input: torch records it as a node of its own (and views
+    inputs of 3 or more than 4 dims as 4-D to use it)."""
+
+
+def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_average: Any = None,
+             ignore_index: int = -100, reduce: Any = None, reduction: str = "mean") -> Tensor:
+    """The negative log likelihood loss over log-probabilities ``input`` and class indices
+    ``target``.
+
+    Args:
+        input (Tensor): (C), (N, C) or (N, C, d1, ...) log-probabilities.
+        target (Tensor): class indices, (), (N) or (N, d1, ...).
+        weight (Tensor, optional): a weight per class.
+        ignore_index (int): a target value that contributes nothing.
+        reduction (str): 'none' | 'mean' | 'sum'.
+    """
+    if size_average is not None or reduce is not None:
+        reduction = _legacy_reduction(size_average, reduce)
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    if target._data.dtype.kind not in "iu":
+        from ... import _dtype as dt
+        from ..pointwise.arithmetic import _kind_name
+
+        raise RuntimeError(
+            "expected scalar type Long but found "
+            f"{_kind_name(dt._BY_NUMPY[target._data.dtype])}")
+    ndim = input._data.ndim
+    if ndim < 1:
+        raise ValueError(f"Expected 1 or more dimensions (got {ndim})")
+    if ndim >= 2 and input._data.shape[0] != target._data.shape[0]:
+        raise ValueError(
+            f"Expected input batch_size ({input._data.shape[0]}) to match target batch_size "
+            f"({target._data.shape[0]}).")
+    w = weight._data if weight is not None else None
+    if ndim <= 2:
+        return NllLoss.apply(input, target=target._data, weight=w, reduction=reduction,
+                             ignore_index=ignore_index)
+    shape = input._data.shape
+    if ndim != 4:
+        folded = input.reshape(shape[0], shape[1], shape[2], -1)
+        t4 = target._data.reshape(folded._data.shape[:1] + folded._data.shape[2:])
+        out = NllLoss2d.apply(folded, target=t4, weight=w, reduction=reduction,
+                              ignore_index=ignore_index)
+        return out.reshape(target._data.shape) if reduction == "none" else out
+    return NllLoss2d.apply(input, target=target._data, weight=w, reduction=reduction,
+                           ignore_index=ignore_index)
+
+
+def _legacy_reduction(size_average: Any, reduce: Any) -> str:
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    if not reduce:
+        return "none"
+    return "mean" if size_average else "sum"
+
+
+# --- regression and binary losses -----
+
+
+def _reduce_np(losses: np.ndarray, reduction: str, dtype: np.dtype) -> np.ndarray:
+    if reduction == "none":
+        return losses.astype(dtype, copy=False)
+    total = losses.sum() if reduction == "sum" else (
+        losses.mean() if losses.size else np.float64("nan"))
+    return np.asarray(total, dtype=dtype)
+
+
+def _reduce_grad(grad: Tensor, per_element: Tensor, reduction: str) -> Tensor:
+    """The incoming gradient times the derivative of each element's loss, for a reduction."""
+    if reduction == "mean":
+        return per_element * (grad / max(per_element._data.size, 1))
+    return per_element * grad
+
+
+def _pair_samples(name: str, **kwargs: Any) -> Any:
+    def make(cls: type) -> list[Sample]:
+        x, t = _values((3, 4), "real", 0), _values((3, 4), "real", 1)
+
+        def call(reduction: str) -> Any:
+            return lambda lib, a, b: getattr(lib.nn.functional, name)(
+                a, b, reduction=reduction, **kwargs)
+
+        return [Sample(call(r), (x, t), r) for r in ("mean", "sum", "none")] + [
+            Sample(call("mean"), (x, t), "input-only", nondiff=(1,)),
+            Sample(call("sum"), (np.array(0.5), np.array(-0.25)), "0-d")]
+
+    return make
+
+
+class _PairLoss(Primitive):
+    """A loss of ``input`` and ``target`` (either may require grad) from an elementwise
+    function of their difference."""
+
+    save_inputs = True
+
+    @staticmethod
+    def elementwise_np(ctx: Any, d: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    @staticmethod
+    def derivative(ctx: Any, d: Tensor) -> Tensor:
+        raise NotImplementedError
+
+    @staticmethod
+    def forward(ctx: Any, x: np.ndarray, t: np.ndarray, reduction: str = "mean",
+                **params: Any) -> np.ndarray:
+        for name, value in params.items():
+            setattr(ctx, name, value)
+        ctx.reduction = reduction
+        return _reduce_np(type(ctx).elementwise_np(ctx, x - t), reduction, x.dtype)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple:
+        x, t = ctx.saved_tensors
+        g = _reduce_grad(grad, type(ctx).derivative(ctx, x - t), ctx.reduction)
+        return (g if ctx._next[0] else None, -g if ctx._next[1] else None)
+
+
+@op("MseLossBackward0", samples=_pair_samples("mse_loss"))
+class MseLoss(_PairLoss):
+    @staticmethod
+    def elementwise_np(ctx: Any, d: np.ndarray) -> np.ndarray:
+        return d * d
+
+    @staticmethod
+    def derivative(ctx: Any, d: Tensor) -> Tensor:
+        return d * 2
+
+
+@op("SmoothL1LossBackward0", samples=_pair_samples("smooth_l1_loss", beta=0.7))
+class SmoothL1Loss(_PairLoss):
+    @staticmethod
+    def elementwise_np(ctx: Any, d: np.ndarray) -> np.ndarray:
+        a = np.abs(d)
+        return np.where(a < ctx.beta, 0.5 * d * d / ctx.beta, a - 0.5 * ctx.beta)
+
+    @staticmethod
+    def derivative(ctx: Any, d: Tensor) -> Tensor:
+        return where((d.abs() < ctx.beta), d / ctx.beta, d.sign())
+
+
+@op("HuberLossBackward0", samples=_pair_samples("huber_loss", delta=0.8))
+class HuberLoss(_PairLoss):
+    @staticmethod
+    def elementwise_np(ctx: Any, d: np.ndarray) -> np.ndarray:
+        a = np.abs(d)
+        return np.where(a < ctx.delta, 0.5 * d * d, ctx.delta * (a - 0.5 * ctx.delta))
+
+    @staticmethod
+    def derivative(ctx: Any, d: Tensor) -> Tensor:
+        return where((d.abs() < ctx.delta), d, d.sign() * ctx.delta)
+
+
+def _bce_samples(cls: type) -> list[Sample]:
+    rng = np.random.default_rng(0)
+    x, t = rng.uniform(0.1, 0.9, (3, 4)), rng.uniform(0.0, 1.0, (3, 4))
+    w = rng.uniform(0.5, 1.5, (4,))
+
+    def call(reduction: str) -> Any:
+        return lambda lib, a, b: lib.nn.functional.binary_cross_entropy(a, b, reduction=reduction)
+
+    return [Sample(call(r), (x, t), r) for r in ("mean", "sum", "none")] + [
+        Sample(lambda lib, a, b, w: lib.nn.functional.binary_cross_entropy(a, b, w), (x, t, w),
+               "weight", nondiff=(2,)),
+        Sample(call("mean"), (np.array([0.0, 1.0, 0.5]), np.array([0.0, 1.0, 1.0])), "edges",
+               gradcheck=False, nondiff=(1,))]
+
+
+def _clamped_log(x: Tensor) -> Tensor:
+    logs = x.log()
+    return where((logs > -100), logs, -100.0)
+
+
+@op("BinaryCrossEntropyBackward0", samples=_bce_samples)
+class BinaryCrossEntropy(Primitive):
+    """``-w (t log x + (1 - t) log(1 - x))`` with the logs clamped at -100, as in torch."""
+
+    save_inputs = True
+
+    @staticmethod
+    def forward(ctx: Any, x: np.ndarray, t: np.ndarray, weight: np.ndarray | None,
+                reduction: str) -> np.ndarray:
+        if ((x < 0) | (x > 1)).any() or np.isnan(x).any():
+            raise RuntimeError("all elements of input should be between 0 and 1")
+        ctx.reduction = reduction
+        with np.errstate(divide="ignore"):
+            log_x = np.maximum(np.log(x), -100)
+            log_1mx = np.maximum(np.log1p(-x), -100)
+        losses = -(t * log_x + (1 - t) * log_1mx)
+        if weight is not None:
+            losses = losses * weight
+        return _reduce_np(losses, reduction, x.dtype)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple:
+        x, t, weight = ctx.saved_tensors
+        grad_x = grad_t = None
+        if ctx._next[0]:
+            denom = (1 - x) * x
+            per = (x - t) / where((denom > 1e-12), denom, 1e-12)
+            if weight is not None:
+                per = per * weight
+            grad_x = _reduce_grad(grad, per, ctx.reduction)
+        if ctx._next[1]:
+            per = _clamped_log(1 - x) - _clamped_log(x)
+            if weight is not None:
+                per = per * weight
+            grad_t = _reduce_grad(grad, per, ctx.reduction)
+        return grad_x, grad_t, None
+
+
+def _bce_logits_samples(cls: type) -> list[Sample]:
+    rng = np.random.default_rng(1)
+    x, t = rng.uniform(-3, 3, (3, 4)), rng.uniform(0.0, 1.0, (3, 4))
+    w, pw = rng.uniform(0.5, 1.5, (4,)), rng.uniform(0.5, 2.0, (4,))
+
+    def call(reduction: str) -> Any:
+        return lambda lib, a, b: lib.nn.functional.binary_cross_entropy_with_logits(
+            a, b, reduction=reduction)
+
+    return [Sample(call(r), (x, t), r) for r in ("mean", "sum", "none")] + [
+        Sample(lambda lib, a, b, w, pw: lib.nn.functional.binary_cross_entropy_with_logits(
+            a, b, w, pos_weight=pw), (x, t, w, pw), "weights", nondiff=(2, 3)),
+        Sample(call("sum"), (np.array([-200.0, 200.0, 0.0]), np.array([1.0, 0.0, 0.5])),
+               "large", gradcheck=False)]
+
+
+@op("BinaryCrossEntropyWithLogitsBackward0", samples=_bce_logits_samples)
+class BinaryCrossEntropyWithLogits(Primitive):
+    """``w ((1 - t) x + (1 + (pos_weight - 1) t) softplus(-x))``, computed without overflow."""
+
+    save_inputs = True
+
+    @staticmethod
+    def forward(ctx: Any, x: np.ndarray, t: np.ndarray, weight: np.ndarray | None,
+                pos_weight: np.ndarray | None, reduction: str) -> np.ndarray:
+        ctx.reduction = reduction
+        softplus_neg = np.logaddexp(0, -x)
+        scale = 1 + (pos_weight - 1) * t if pos_weight is not None else 1
+        losses = (1 - t) * x + scale * softplus_neg
+        if weight is not None:
+            losses = losses * weight
+        return _reduce_np(losses, reduction, x.dtype)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple:
+        from .activation import LogSigmoid
+
+        x, t, weight, pos_weight = ctx.saved_tensors
+        grad_x = grad_t = None
+        if ctx._next[0]:
+            scale = (pos_weight - 1) * t + 1 if pos_weight is not None else 1
+            per = (1 - t) - (-x).sigmoid() * scale
+            if weight is not None:
+                per = per * weight
+            grad_x = _reduce_grad(grad, per, ctx.reduction)
+        if ctx._next[1]:
+            per = -x
+            if pos_weight is not None:
+                per = per - (pos_weight - 1) * LogSigmoid.apply(x)
+            if weight is not None:
+                per = per * weight
+            grad_t = _reduce_grad(grad, per, ctx.reduction)
+        return grad_x, grad_t, None, None
+
+
+# --- scalar scalings torch records under their Scalar overloads' names ----------------------------
+
+
+class ScalarMul(UnaryOp):
+    """``x * c`` for a Python number ``c``, as torch's internal ``mul(Tensor, Scalar)``."""
+
+    linear = True
+
+    @staticmethod
+    def forward(ctx: Any, x: np.ndarray, c: float) -> np.ndarray:
+        ctx.c = c
+        return np.asarray(x * c, dtype=x.dtype)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        return ScalarMul.apply(grad, c=ctx.c)
+
+
+class ScalarDiv(UnaryOp):
+    """``x / c`` for a Python number ``c``, as torch's internal ``div(Tensor, Scalar)``."""
+
+    linear = True
+
+    @staticmethod
+    def forward(ctx: Any, x: np.ndarray, c: float) -> np.ndarray:
+        ctx.c = c
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.asarray(x / c, dtype=x.dtype)
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        return ScalarDiv.apply(grad, c=ctx.c)
+
+
+ScalarMul.__name__ = ScalarMul.__qualname__ = "MulBackward1"
+ScalarDiv.__name__ = ScalarDiv.__qualname__ = "DivBackward1"
+
+
+# --- functional forms -----
+
+
+def _reduction(size_average: Any, reduce: Any, reduction: str) -> str:
+    if size_average is not None or reduce is not None:
+        reduction = _legacy_reduction(size_average, reduce)
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    return reduction
+
+
+def _broadcast_pair(input: Tensor, target: Tensor) -> tuple[Tensor, Tensor]:
+    """torch warns when target and input differ in shape, then broadcasts them."""
+    if input._data.shape == target._data.shape:
+        return input, target
+    import warnings
+
+    warnings.warn(
+        f"Using a target size ({target.shape!r}) that is different to the input size "
+        f"({input.shape!r}). This will likely lead to incorrect results due to broadcasting. "
+        "Please ensure they have the same size.", UserWarning, stacklevel=3)
+    shape = np.broadcast_shapes(input._data.shape, target._data.shape)
+    return input.expand(shape), target.expand(shape)
+
+
+def _reduce(losses: Tensor, reduction: str) -> Tensor:
+    if reduction == "mean":
+        return losses.mean()
+    return losses.sum() if reduction == "sum" else losses
+
+
+def mse_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
+             reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
+    """Mean squared error ``(input - target) ** 2``, reduced.
+
+    Args:
+        input (Tensor): predictions.
+        target (Tensor): same shape as input (broadcast with a warning otherwise).
+        reduction (str): 'none' | 'mean' | 'sum'.
+    """
+    if weight is not None:
+        raise NotImplementedError("ember: mse_loss(weight=...) is not supported")
+    reduction = _reduction(size_average, reduce, reduction)
+    input, target = _broadcast_pair(input, target)
+    return MseLoss.apply(input, target, reduction=reduction)
+
+
+def l1_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
+            reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
+    """Mean absolute error ``|input - target|``, reduced (composed of sub, abs and mean, as
+    torch records it)."""
+    if weight is not None:
+        raise NotImplementedError("ember: l1_loss(weight=...) is not supported")
+    reduction = _reduction(size_average, reduce, reduction)
+    input, target = _broadcast_pair(input, target)
+    return _reduce((input - target).abs(), reduction)
+
+
+def smooth_l1_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
+                   reduction: str = "mean", beta: float = 1.0) -> Tensor:
+    """``0.5 d**2 / beta`` where ``|d| < beta``, else ``|d| - 0.5 beta``, for ``d = input -
+    target``; ``beta = 0`` is the L1 loss."""
+    reduction = _reduction(size_average, reduce, reduction)
+    if beta < 0:
+        raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
+    if beta == 0:
+        return l1_loss(input, target, reduction=reduction)
+    input, target = _broadcast_pair(input, target)
+    return SmoothL1Loss.apply(input, target, reduction=reduction, beta=float(beta))
+
+
+def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0,
+               weight: Tensor | None = None) -> Tensor:
+    """``0.5 d**2`` where ``|d| < delta``, else ``delta (|d| - 0.5 delta)``."""
+    if weight is not None:
+        raise NotImplementedError("ember: huber_loss(weight=...) is not supported")
+    reduction = _reduction(None, None, reduction)
+    if delta <= 0:
+        raise RuntimeError("huber_loss does not support non-positive values for delta.")
+    input, target = _broadcast_pair(input, target)
+    return HuberLoss.apply(input, target, reduction=reduction, delta=float(delta))
+
+
+def _no_grad_arg(t: Tensor | None, fn: str, arg: str) -> None:
+    if t is not None and t._requires_grad:
+        from ...autograd import grad_mode
+
+        if grad_mode.state.enabled:
+            raise RuntimeError(
+                f"The function '{fn}' is not differentiable with respect to argument '{arg}'. "
+                "This input cannot have requires_grad True.")
+
+
+def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
+                         size_average: Any = None, reduce: Any = None,
+                         reduction: str = "mean") -> Tensor:
+    """Binary cross entropy between probabilities ``input`` and ``target``.
+
+    Args:
+        input (Tensor): probabilities in [0, 1].
+        target (Tensor): same shape as input.
+        weight (Tensor, optional): a weight per element, broadcast to the input.
+        reduction (str): 'none' | 'mean' | 'sum'.
+    """
+    reduction = _reduction(size_average, reduce, reduction)
+    if target._data.shape != input._data.shape:
+        raise ValueError(
+            f"Using a target size ({target.shape!r}) that is different to the input size "
+            f"({input.shape!r}) is deprecated. Please ensure they have the same size.")
+    _no_grad_arg(weight, "binary_cross_entropy", "weight")
+    if weight is not None and weight._data.shape != input._data.shape:
+        weight = weight.expand(input._data.shape)
+    return BinaryCrossEntropy.apply(input, target, weight, reduction=reduction)
+
+
+def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tensor | None = None,
+                                     size_average: Any = None, reduce: Any = None,
+                                     reduction: str = "mean",
+                                     pos_weight: Tensor | None = None) -> Tensor:
+    """Sigmoid then binary cross entropy, in one numerically stable step.
+
+    Args:
+        input (Tensor): logits.
+        target (Tensor): same shape as input, values in [0, 1].
+        weight (Tensor, optional): a weight per element, broadcast to the input.
+        pos_weight (Tensor, optional): a weight of positive examples, broadcast along the
+            last (class) dim.
+    """
+    reduction = _reduction(size_average, reduce, reduction)
+    if target._data.shape != input._data.shape:
+        raise ValueError(
+            f"Target size ({target.shape!r}) must be the same as input size ({input.shape!r})")
+    _no_grad_arg(weight, "binary_cross_entropy_with_logits", "weight")
+    _no_grad_arg(pos_weight, "binary_cross_entropy_with_logits", "pos_weight")
+    return BinaryCrossEntropyWithLogits.apply(input, target, weight, pos_weight,
+                                              reduction=reduction)
+
+
+def _xlogy_self(t: Tensor) -> Tensor:
+    """``t * log(t)`` with ``0 log 0 = 0``; the log sees 1 where t is 0, so no inf reaches the
+    gradient."""
+    positive = t > 0
+    safe = where(positive, t, 1.0)
+    return where(positive, t * safe.log(), 0.0)
+
+
+def kl_div(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any = None,
+           reduction: str = "mean", log_target: bool = False) -> Tensor:
+    """The Kullback-Leibler divergence of ``target`` from log-probabilities ``input``.
+
+    Args:
+        input (Tensor): log-probabilities.
+        target (Tensor): probabilities (log-probabilities if ``log_target``).
+        reduction (str): 'none' | 'batchmean' | 'sum' | 'mean' ('batchmean' divides the sum by
+            the batch size, which is the true KL divergence).
+    """
+    if size_average is not None or reduce is not None:
+        reduction = _legacy_reduction(size_average, reduce)
+    if reduction not in ("none", "mean", "sum", "batchmean"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    if reduction == "mean":
+        import warnings
+
+        warnings.warn(
+            "reduction: 'mean' divides the total loss by both the batch size and the support "
+            "size.'batchmean' divides only by the batch size, and aligns with the KL div math "
+            "definition.'mean' will be changed to behave the same as 'batchmean' in the next "
+            "major release.", UserWarning, stacklevel=2)
+    if log_target:
+        losses = target.exp() * (target - input)
+    else:
+        losses = _xlogy_self(target) - target * input
+    if reduction == "batchmean":
+        batch = input._data.shape[0] if input._data.ndim else 1
+        return losses.sum() / batch
+    return _reduce(losses, reduction)
+
+
+def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
+                  size_average: Any = None, ignore_index: int = -100, reduce: Any = None,
+                  reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
+    """Cross entropy of unnormalised scores ``input`` against class indices or class
+    probabilities ``target``.
+
+    Args:
+        input (Tensor): (C), (N, C) or (N, C, d1, ...) scores.
+        target (Tensor): class indices ((), (N) or (N, d1, ...), int64) or probabilities (the
+            input's shape, floating).
+        weight (Tensor, optional): a weight per class.
+        ignore_index (int): a class index that contributes nothing (index targets only).
+        reduction (str): 'none' | 'mean' | 'sum'.
+        label_smoothing (float): in [0, 1]: mixes the target with the uniform distribution.
+
+    Example::
+
+        >>> logits = ember.tensor([[2.0, 0.5, -1.0]])
+        >>> ember.nn.functional.cross_entropy(logits, ember.tensor([0]))
+        tensor(0.2413)
+    """
+    reduction = _reduction(size_average, reduce, reduction)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise RuntimeError(
+            f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+    dim = 0 if input._data.ndim == 1 else 1
+    classes = input._data.shape[dim]
+    log_probs = input.log_softmax(dim)
+    w_shape = (classes,) + (1,) * (input._data.ndim - dim - 1)
+    if target._data.dtype.kind == "f":
+        if target._data.shape != input._data.shape:
+            raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
+        if label_smoothing > 0:
+            target = ScalarMul.apply(target, c=1 - label_smoothing) + label_smoothing / classes
+        terms = log_probs * target
+        if weight is not None:
+            terms = terms * weight.reshape(w_shape)
+        losses = -terms.sum(dim)
+        if reduction == "none":
+            return losses
+        total = -terms.sum()
+        if reduction == "sum":
+            return total
+        batch = input._data.shape[0] if input._data.ndim > 1 else 1
+        return ScalarDiv.apply(total, c=batch * int(np.prod(input._data.shape[2:])))
+    nll = nll_loss(log_probs, target, weight, None, ignore_index, None, reduction)
+    if label_smoothing == 0:
+        return nll
+    smooth_terms = log_probs * weight.reshape(w_shape) if weight is not None else log_probs
+    smooth = -smooth_terms.sum(dim)
+    ignored = target._data == ignore_index
+    smooth = where(_make(ignored), 0.0, smooth) if ignored.any() else smooth
+    if reduction == "mean":
+        if weight is not None:
+            kept = target._data[~ignored]
+            smooth = smooth.sum() / float(weight._data[kept].sum())
+        else:
+            smooth = smooth.sum() / float((~ignored).sum())
+    elif reduction == "sum":
+        smooth = smooth.sum()
+    return (ScalarMul.apply(nll, c=1 - label_smoothing)
+            + ScalarMul.apply(smooth, c=label_smoothing / classes))
