@@ -112,7 +112,7 @@ def test_every_public_op_is_exercised_by_the_table(called: set) -> None:
 INTERNAL = {
     "Error": "once_differentiable (tests/autograd/test_function.py)",
     "FillBackward0": "fill_/zero_ on tensors in a graph (the arithmetic function samples)",
-    "CopySlices": "in-place ops through views (tests/ops/test_indexing.py)",
+    "CopySlices": "in-place ops through views (tests/ops/indexing/test_getitem.py)",
     "MaxPoolGatherBackward0": "max pooling's second-order backward (gradgradcheck of "
                               "MaxPool2DWithIndicesBackward0's samples)",
 }
