@@ -10,10 +10,22 @@ import numpy as np
 from .. import _dtype as dt
 from .._tensor import Tensor, _make, bump_version, wrap_dim
 from ..ops._inplace import inplace_unary
-from ..ops.nn import activation as nn_ops
-from ..ops.nn import conv_functional as functional_conv
+from ..ops.nn import conv_functional
+from ..ops.nn.activation import (
+    Elu,
+    Gelu,
+    Hardtanh,
+    LeakyRelu,
+    LogSigmoid,
+    Mish,
+    Prelu,
+    Silu,
+    Softplus,
+)
 from ..ops.nn.conv_functional import *  # noqa: F403 - conv, pooling: their own module
-from ..ops.nn.loss import (
+from ..ops.nn.embedding import Embedding
+from ..ops.nn.linear import Addmm
+from ..ops.nn.loss_functional import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
     cross_entropy,
@@ -24,6 +36,8 @@ from ..ops.nn.loss import (
     nll_loss,
     smooth_l1_loss,
 )
+from ..ops.nn.normalization import NativeBatchNorm, NativeGroupNorm, NativeLayerNorm
+from ..ops.nn.padding import PAD_NODES, ConstantPadNd, pad_index_maps
 from ..ops.nn.softmax import log_softmax, softmax
 from ..ops.pointwise.unary import Relu, Sigmoid, Tanh
 from ..ops.pointwise.where_division import where
@@ -36,7 +50,7 @@ __all__ = [
     "scaled_dot_product_attention",
     "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "cross_entropy", "nll_loss",
     "binary_cross_entropy", "binary_cross_entropy_with_logits", "kl_div",
-    *functional_conv.__all__,
+    *conv_functional.__all__,
 ]
 
 
@@ -62,12 +76,12 @@ def relu6(input: Tensor, inplace: bool = False) -> Tensor:
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
     """``x`` where positive, else ``negative_slope * x``."""
     return _maybe_inplace(input, inplace,
-                          lambda t: nn_ops.LeakyRelu.apply(t, negative_slope=negative_slope))
+                          lambda t: LeakyRelu.apply(t, negative_slope=negative_slope))
 
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """``x`` where positive, else ``alpha * (exp(x) - 1)``."""
-    return _maybe_inplace(input, inplace, lambda t: nn_ops.Elu.apply(t, alpha=alpha))
+    return _maybe_inplace(input, inplace, lambda t: Elu.apply(t, alpha=alpha))
 
 
 _SELU_ALPHA = 1.6732632423543772848170429916717
@@ -76,7 +90,7 @@ _SELU_SCALE = 1.0507009873554804934193349852946
 
 def selu(input: Tensor, inplace: bool = False) -> Tensor:
     """The self-normalising ELU with torch's fixed alpha and scale."""
-    return _maybe_inplace(input, inplace, lambda t: nn_ops.Elu.apply(
+    return _maybe_inplace(input, inplace, lambda t: Elu.apply(
         t, alpha=_SELU_ALPHA, scale=_SELU_SCALE))
 
 
@@ -89,22 +103,22 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     """
     if approximate not in ("none", "tanh"):
         raise RuntimeError("approximate argument must be either none or tanh.")
-    return nn_ops.Gelu.apply(input, approximate=approximate)
+    return Gelu.apply(input, approximate=approximate)
 
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:
     """``x * sigmoid(x)``."""
-    return _maybe_inplace(input, inplace, nn_ops.Silu.apply)
+    return _maybe_inplace(input, inplace, Silu.apply)
 
 
 def mish(input: Tensor, inplace: bool = False) -> Tensor:
     """``x * tanh(softplus(x))``."""
-    return _maybe_inplace(input, inplace, nn_ops.Mish.apply)
+    return _maybe_inplace(input, inplace, Mish.apply)
 
 
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     """``log(1 + exp(beta * x)) / beta``, and ``x`` itself where ``beta * x > threshold``."""
-    return nn_ops.Softplus.apply(input, beta=beta, threshold=threshold)
+    return Softplus.apply(input, beta=beta, threshold=threshold)
 
 
 def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,
@@ -112,7 +126,7 @@ def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,
     """``x`` clamped to ``[min_val, max_val]``."""
     if min_val > max_val:
         raise ValueError("min_val cannot be greater than max_val")
-    return _maybe_inplace(input, inplace, lambda t: nn_ops.Hardtanh.apply(
+    return _maybe_inplace(input, inplace, lambda t: Hardtanh.apply(
         t, min_val=min_val, max_val=max_val))
 
 
@@ -127,7 +141,7 @@ def tanh(input: Tensor) -> Tensor:
 
 def logsigmoid(input: Tensor) -> Tensor:
     """``log(sigmoid(x))``, computed without overflow."""
-    return nn_ops.LogSigmoid.apply(input)
+    return LogSigmoid.apply(input)
 
 
 def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
@@ -143,7 +157,7 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
         raise RuntimeError(
             f"Mismatch of parameter numbers and input channel size. Found parameter numbers = "
             f"{weight._data.size} and channel size = {channels}.")
-    return nn_ops.Prelu.apply(input, weight)
+    return Prelu.apply(input, weight)
 
 
 # --- linear layers -----------------------------------------------------------------------------
@@ -155,7 +169,7 @@ def _addmm(bias: Tensor, mat1: Tensor, mat2: Tensor) -> Tensor:
     fused = getattr(ember, "addmm", None)
     if fused is not None:
         return fused(bias, mat1, mat2)
-    return nn_ops.Addmm.apply(bias, mat1, mat2)
+    return Addmm.apply(bias, mat1, mat2)
 
 
 def _check_same_dtype(a: Tensor, b: Tensor) -> None:
@@ -323,7 +337,7 @@ def embedding(input: Tensor, weight: Tensor, padding_idx: int | None = None,
         raise IndexError("index out of range in self")
     if max_norm is not None:
         _embedding_renorm_(weight, idx, max_norm, norm_type)
-    return nn_ops.Embedding.apply(weight, indices=idx, padding_idx=padding_idx,
+    return Embedding.apply(weight, indices=idx, padding_idx=padding_idx,
                                   scale_grad_by_freq=scale_grad_by_freq)
 
 
@@ -352,7 +366,7 @@ def layer_norm(input: Tensor, normalized_shape: Any, weight: Tensor | None = Non
             f"Given normalized_shape={list(shape)}, expected input with shape "
             f"[*{''.join(', ' + str(s) for s in shape)}], but got input of size"
             f"{list(x_shape)}")
-    return nn_ops.NativeLayerNorm.apply(input, weight, bias, ndims=len(shape), eps=eps)
+    return NativeLayerNorm.apply(input, weight, bias, ndims=len(shape), eps=eps)
 
 
 def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
@@ -386,11 +400,11 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
                 if buf is not None:
                     buf._data[...] = (1 - m) * buf._data + m * value
                     bump_version(buf)
-        return nn_ops.NativeBatchNorm.apply(input, weight, bias, eps=eps)
+        return NativeBatchNorm.apply(input, weight, bias, eps=eps)
     if running_mean is None or running_var is None:
         raise RuntimeError("running_mean and running_var must be defined in evaluation mode")
     invstd = 1 / np.sqrt(running_var._data.astype(np.float64) + eps)
-    return nn_ops.NativeBatchNorm.apply(input, weight, bias, eps=eps,
+    return NativeBatchNorm.apply(input, weight, bias, eps=eps,
                                         mean=running_mean._data.astype(np.float64),
                                         invstd=invstd)
 
@@ -404,7 +418,7 @@ def group_norm(input: Tensor, num_groups: int, weight: Tensor | None = None,
         raise RuntimeError(
             f"Expected number of channels in input to be divisible by num_groups, but got input "
             f"of shape {list(shape)} and num_groups={num_groups}")
-    return nn_ops.NativeGroupNorm.apply(input, weight, bias, num_groups=num_groups, eps=eps)
+    return NativeGroupNorm.apply(input, weight, bias, num_groups=num_groups, eps=eps)
 
 
 # --- padding, encoding -------------------------------------------------------------------------
@@ -430,7 +444,7 @@ def pad(input: Tensor, pad: Any, mode: str = "constant", value: float | None = N
             f"Padding length should be less than or equal to two times the input dimension but "
             f"got padding length {len(pad)} and input of dimension {ndim}")
     if mode == "constant":
-        return nn_ops.ConstantPadNd.apply(input, pad=pad, value=0.0 if value is None else value)
+        return ConstantPadNd.apply(input, pad=pad, value=0.0 if value is None else value)
     if mode not in ("reflect", "replicate", "circular"):
         raise NotImplementedError(f"Unrecognised padding mode {mode}")
     if value:
@@ -459,8 +473,8 @@ def pad(input: Tensor, pad: Any, mode: str = "constant", value: float | None = N
             raise NotImplementedError(f"ember: negative padding in mode '{mode}'")
     if mode == "circular":
         return _circular_pad(input, pad)
-    maps = nn_ops.pad_index_maps(shape, pad, mode)
-    return nn_ops.PAD_NODES[(mode, k)].apply(input, maps=maps)
+    maps = pad_index_maps(shape, pad, mode)
+    return PAD_NODES[(mode, k)].apply(input, maps=maps)
 
 
 def _circular_pad(input: Tensor, pad: tuple) -> Tensor:

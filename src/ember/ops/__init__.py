@@ -56,7 +56,8 @@ from .reduction import prod_cumsum_norm
 from .shape import transpose
 from .pointwise import trigonometric
 from .pointwise import unary
-from .nn import activation, conv, conv_functional  # noqa: F401
+from .nn import activation, conv, conv_functional, embedding, linear  # noqa: F401
+from .nn import loss_functional, normalization, padding  # noqa: F401
 
 # The op modules whose ``__all__`` ember exports (and whose ops the README lists); a new op
 # module joins this tuple.

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..._tensor import Tensor
-from ...ops.nn.loss import _legacy_reduction
+from ...ops.nn.loss_functional import _legacy_reduction
 from .. import functional as F
 from .module import Module
 

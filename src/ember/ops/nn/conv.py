@@ -385,9 +385,9 @@ def _functional(lib: Any) -> Any:
     by the package; imported directly so the samples work either way)."""
     if lib.__name__ == "torch":
         return lib.nn.functional
-    from . import conv_functional as functional_conv
+    from . import conv_functional
 
-    return functional_conv
+    return conv_functional
 
 
 def _conv_samples() -> list[Sample]:
