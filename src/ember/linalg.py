@@ -1,6 +1,6 @@
 """ember.linalg: torch.linalg's functions (norms, inverses, decompositions, solvers).
 
-The decompositions are primitives in ``ops/decompositions.py``; the norms live here: the
+The decompositions are primitives in ``ops/linalg/decompositions.py``; the norms live here: the
 vector norm is one primitive, matrix norms are built from it, from ``svdvals`` and from
 max/min reductions, so their nodes are the ones torch records.
 """

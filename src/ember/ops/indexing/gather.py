@@ -1,5 +1,5 @@
 """Index-based gathering and scattering along a dim: gather, scatter, scatter_add and
-take_along_dim. The index_* ops live in ``index_ops.py``, the mask and flat-index ones in
+take_along_dim. The index_* ops live in ``index_select.py``, the mask and flat-index ones in
 ``masked.py``.
 
 Every op here is linear in its data inputs, so each backward is another op of this family

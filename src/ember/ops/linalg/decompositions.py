@@ -1,7 +1,7 @@
 """Matrix decompositions and solvers behind ember.linalg: inv, det, slogdet, solve, cholesky and
 qr, and the base class of the decomposition ops. eigh, svd and pinv live in ``spectral.py``,
-linalg.cross and linalg.multi_dot in ``linalg_products.py``, the ``ember.<name>`` spellings
-(det, svd, qr, ...) in ``linalg_spellings.py``.
+linalg.cross and linalg.multi_dot in ``cross_multi_dot.py``, the ``ember.<name>`` spellings
+(det, svd, qr, ...) in ``spellings.py``.
 
 Every op takes leading batch dims. Backward formulas are written with ember ops on the saved
 outputs *as nodes of this op* (``_outputs``), so differentiating a backward again (double

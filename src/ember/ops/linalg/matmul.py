@@ -1,6 +1,6 @@
 """Matrix products: dot, vdot, mv, mm, bmm, and ``matmul``/``@``, which decomposes into them
 exactly as torch does (so ``v @ M`` is SqueezeBackward4 over MmBackward0, and a batched product
-folds into bmm under UnsafeViewBackward0). The fused ``addmm`` family lives in ``fused.py``;
+folds into bmm under UnsafeViewBackward0). The fused ``addmm`` family lives in ``addmm.py``;
 outer, kron, tensordot and einsum in ``contractions.py``."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Functional forms of convolution and pooling: argument parsing, output sizes and torch's
-errors, around the primitives of ``ember.ops.conv``."""
+errors, around the primitives of ``conv.py``."""
 
 from __future__ import annotations
 

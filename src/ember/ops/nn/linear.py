@@ -13,7 +13,7 @@ from .._op import Primitive
 class Addmm(Primitive):
     """``bias + mat1 @ mat2``: Linear's one node for 2-D input, named as torch names it.
 
-    Used only until ``ember.addmm`` (ops/linalg.py) exists; then Linear calls that instead.
+    Used only until ``ember.addmm`` (ops/linalg/addmm.py) exists; then Linear calls that instead.
     """
 
     save_inputs = True

@@ -1,4 +1,5 @@
-"""Interpolation and fused multiply-adds of elementwise tensors: lerp, addcmul and addcdiv."""
+"""Fused multiply-adds of elementwise tensors: lerp (``start + weight * (end - start)``),
+addcmul and addcdiv."""
 
 from __future__ import annotations
 

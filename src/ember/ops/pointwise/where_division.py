@@ -1,6 +1,6 @@
 """Elementwise selection (where), rounding division and remainders, and the helpers the other
-elementwise families share. Rounding lives in ``rounding.py``, interpolation and fused
-multiply-adds in ``interpolation.py``.
+elementwise families share. Rounding lives in ``rounding.py``, lerp and the fused
+multiply-adds in ``multiply_add.py``.
 
 ``floor_divide`` and ``scalar % tensor`` record torch's ``NotImplemented`` node, whose backward
 raises.

@@ -1,4 +1,4 @@
-"""The pieces the reduction families (``statistics``, ``moments``, ``extrema``, ``sorting``)
+"""The pieces the reduction families (``prod_cumsum_norm``, ``variance``, ``extrema``, ``sorting``)
 share: torch's named-tuple results (``values``/``indices``), forward-mode AD for reductions, a
 primitive base for ops returning (differentiable values, integer indices), and gather/scatter
 along a dim written as primitives, so that the backward of an index-selecting reduction (max

@@ -1,5 +1,5 @@
 """Statistical reductions: prod, cumulative sum and product, vector norms and logsumexp.
-var/std and their ``_mean`` forms live in ``moments.py``."""
+var/std and their ``_mean`` forms live in ``variance.py``."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 ``sum_to_size``, which the engine uses to sum a broadcast gradient back to its input's shape.
 
 Also the dim normalisation the other reduction families share; their named-tuple results and
-index-selecting backward nodes live in ``selection.py``.
+index-selecting backward nodes live in ``common.py``.
 """
 
 from __future__ import annotations
