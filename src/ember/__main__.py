@@ -22,12 +22,14 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command")
     train_parser = sub.add_parser("train", help="train on the 8x8 digits (the default)")
     train.add_arguments(train_parser)
-    sub.add_parser("tour", help="replay the autograd walkthrough of the seed notebook")
+    tour = sub.add_parser("tour", help="replay the autograd walkthrough of the seed notebook")
+    tour.add_argument("--explain", action="store_true",
+                      help="narrate the backward passes node by node, with numbers")
     args = parser.parse_args(argv)
     if args.command == "tour":
         from .tour import run
 
-        run()
+        run(explain=args.explain)
         return 0
     return train.run(args)
 

@@ -36,16 +36,37 @@ STEPS: list[tuple[str, str]] = [
 ]
 
 
-def run(out: TextIO = sys.stdout) -> None:
-    """Prints every step of the walkthrough: its code, then what it shows."""
+# With --explain, these steps narrate their backward pass (ember.autograd.explain) instead
+# of running it silently.
+EXPLAINED: dict[int, str] = {
+    3: "ember.autograd.explain(b)\nshow(a.grad)",
+    4: "x = ember.randn((4, 4), requires_grad=True)\ny = x + 32\nz = (y**2 / 3)\n"
+       "ember.autograd.explain(z, ember.ones_like(z))\nshow(x.grad)",
+}
+
+
+def run(out: TextIO | None = None, explain: bool = False) -> None:
+    """Prints every step of the walkthrough: its code, then what it shows.
+
+    Args:
+        out (TextIO, optional): where to print (default: standard output).
+        explain (bool): narrate the backward passes of the first examples node by node.
+    """
+    import contextlib
+
     import ember
+
+    out = out if out is not None else sys.stdout
 
     def show(value: object) -> None:
         print(value, file=out)
 
     namespace: dict = {"ember": ember, "show": show}
     for number, (title, code) in enumerate(STEPS, 1):
+        if explain:
+            code = EXPLAINED.get(number, code)
         print(f"\n[{number}] {title}", file=out)
         for line in code.splitlines():
             print(f">>> {line}" if not line.startswith(" ") else f"... {line}", file=out)
-        exec(compile(code, f"<tour step {number}>", "exec"), namespace)  # noqa: S102
+        with contextlib.redirect_stdout(out):
+            exec(compile(code, f"<tour step {number}>", "exec"), namespace)  # noqa: S102

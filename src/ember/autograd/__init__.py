@@ -20,7 +20,7 @@ from .grad_mode import (
 __all__ = ["backward", "grad", "Variable", "no_grad", "enable_grad", "set_grad_enabled",
            "inference_mode", "is_grad_enabled", "is_inference_mode_enabled", "detect_anomaly",
            "set_detect_anomaly", "Function", "gradcheck", "gradgradcheck", "graph",
-           "forward_ad", "functional", "profiler"]
+           "forward_ad", "functional", "profiler", "explain"]
 
 
 def _as_tuple(x: Any) -> tuple:
@@ -210,5 +210,6 @@ def Variable(data: Any, requires_grad: bool = False, volatile: bool = False) -> 
 
 
 from . import forward_ad, functional, graph, profiler  # noqa: E402
+from .explain_mode import explain  # noqa: E402
 from .function import Function  # noqa: E402
 from .gradcheck import gradcheck, gradgradcheck  # noqa: E402

@@ -208,3 +208,13 @@ class save_on_cpu(saved_tensors_hooks):
 
     def __init__(self, pin_memory: bool = False, device_type: str = "cuda") -> None:
         super().__init__(lambda t: t, lambda t: t)
+
+
+def __getattr__(name: str) -> Any:
+    # Drawing lives in its own module (it reads graphs, the recording path never needs it);
+    # loaded on first use so importing ember stays as cheap as before.
+    if name in ("draw", "make_dot", "GraphDrawing"):
+        from . import drawing
+
+        return getattr(drawing, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
