@@ -116,6 +116,8 @@ def backward(tensors: Any, grad_tensors: Any = None, retain_graph: bool | None =
     edges, root_grads = _root_edges(outputs, grads)
     if inputs is None:
         run_backward(edges, root_grads, retain_graph, create_graph)
+        if not create_graph:  # a graph built on purpose (higher order) is not a leak
+            history_watch.note_backward(edges[0][0] if edges else None)
         return
     targets = _as_tuple(inputs)
     if not targets:
@@ -209,7 +211,7 @@ def Variable(data: Any, requires_grad: bool = False, volatile: bool = False) -> 
     return data
 
 
-from . import forward_ad, functional, graph, profiler  # noqa: E402
+from . import forward_ad, functional, graph, history_watch, profiler  # noqa: E402
 from .explain_mode import explain  # noqa: E402
 from .function import Function  # noqa: E402
 from .gradcheck import gradcheck, gradgradcheck  # noqa: E402
