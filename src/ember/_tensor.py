@@ -21,6 +21,12 @@ from ._printing import format_tensor
 _new = object.__new__
 
 
+def _mark_cut(t: Tensor, cause: str) -> Tensor:
+    """Records why ``t`` has no history, for the error a backward from it raises; returns
+    ``t``. autograd/diagnostics.py puts its ``mark`` here."""
+    return t
+
+
 class Size(tuple):
     """A tensor's shape: a tuple that prints as ``ember.Size([2, 3])``."""
 
@@ -122,7 +128,7 @@ class Tensor:
     @property
     def data(self) -> Tensor:
         """The same data, detached from the graph."""
-        return _make(self._data)
+        return _mark_cut(_make(self._data), "read through .data")
 
     @data.setter
     def data(self, value: Tensor) -> None:
@@ -221,6 +227,8 @@ class Tensor:
                 "var_no_grad = var.detach().")
         if requires_grad and self._data.dtype.kind not in "fc":
             raise RuntimeError("only Tensors of floating point dtype can require gradients")
+        if not requires_grad and self._requires_grad:
+            _mark_cut(self, "set to requires_grad=False (requires_grad_(False))")
         self._requires_grad = builtins.bool(requires_grad)
         return self
 
@@ -333,13 +341,13 @@ class Tensor:
         """A new tensor sharing this one's data, outside the graph."""
         out = _make(self._data)
         out._vc = shared_counter(self)  # shares the version counter; not a view for autograd
-        return out
+        return _mark_cut(out, "made by .detach()")
 
     def detach_(self) -> Tensor:
         """Detaches this tensor from the graph in place."""
         self.grad_fn = None
         self._requires_grad = False
-        return self
+        return _mark_cut(self, "cut from its graph by .detach_()")
 
     # --- conversions --------------------------------------------------------------------------
     def item(self) -> Any:
@@ -567,6 +575,11 @@ def shared_counter(t: Tensor) -> list[int]:
     return vc
 
 
+# Set while anomaly mode is on (autograd/anomaly_mode.py): records where in-place changes
+# happen, so a saved tensor changed in place can be traced to its line.
+_on_inplace: Callable[[Tensor], None] | None = None
+
+
 def bump_version(t: Tensor) -> None:
     """Records an in-place change of ``t`` (and so of every view sharing its counter)."""
     vc = t._vc
@@ -574,6 +587,8 @@ def bump_version(t: Tensor) -> None:
         t._vc = [1]
     else:
         vc[0] += 1
+    if _on_inplace is not None:
+        _on_inplace(t)
 
 
 def _make(data: np.ndarray, grad_fn: Any = None) -> Tensor:

@@ -47,8 +47,7 @@ def _root_edges(outputs: tuple, grad_outputs: tuple) -> tuple[list, list]:
         if not isinstance(out, Tensor):
             raise TypeError(f"outputs must be Tensors, got {type(out).__name__} at index {i}")
         if not out._requires_grad:
-            raise RuntimeError(
-                f"element {i} of tensors does not require grad and does not have a grad_fn")
+            raise diagnostics.no_graph_error(i, out)
         if g is None:
             if out._data.size != 1:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
@@ -211,7 +210,7 @@ def Variable(data: Any, requires_grad: bool = False, volatile: bool = False) -> 
     return data
 
 
-from . import forward_ad, functional, graph, history_watch, profiler  # noqa: E402
+from . import diagnostics, forward_ad, functional, graph, history_watch, profiler  # noqa: E402
 from .explain_mode import explain  # noqa: E402
 from .function import Function  # noqa: E402
 from .gradcheck import gradcheck, gradgradcheck  # noqa: E402

@@ -45,13 +45,11 @@ class detect_anomaly:
             "only be enabled for debugging.", UserWarning, stacklevel=2)
 
     def __enter__(self) -> None:
-        global _enabled, _check_nan
         self.prev = (_enabled, _check_nan)
-        _enabled, _check_nan = True, self.check_nan
+        _set(True, self.check_nan)
 
     def __exit__(self, *exc: object) -> None:
-        global _enabled, _check_nan
-        _enabled, _check_nan = self.prev
+        _set(*self.prev)
 
     def __call__(self, func: Any) -> Any:
         import functools
@@ -73,29 +71,56 @@ class set_detect_anomaly:
     """
 
     def __init__(self, mode: bool, check_nan: bool = True) -> None:
-        global _enabled, _check_nan
         self.prev = (_enabled, _check_nan)
-        _enabled, _check_nan = bool(mode), check_nan
+        _set(bool(mode), check_nan)
 
     def __enter__(self) -> None:
         pass
 
     def __exit__(self, *exc: object) -> None:
-        global _enabled, _check_nan
-        _enabled, _check_nan = self.prev
+        _set(*self.prev)
+
+
+def _set(enabled: bool, check_nan: bool) -> None:
+    global _enabled, _check_nan
+    from .. import _tensor
+    from .anomaly_explain import record_inplace
+
+    _enabled, _check_nan = enabled, check_nan
+    # in-place changes record their line only while anomaly mode is on
+    _tensor._on_inplace = record_inplace if enabled else None
 
 
 def capture_forward_stack() -> list[str]:
     return traceback.format_stack()[:-3]
 
 
-def check_backward(node: Any, grads: tuple) -> None:
+def check_forward(node: Any, inputs: tuple, out: Any) -> None:
+    """Warns at the first op of a forward pass whose output holds NaN or Inf while its inputs
+    hold none (a -inf mask filled in on purpose is an input's, so it is not flagged)."""
+    if _check_nan:
+        from .anomaly_explain import check_forward as check
+
+        check(node, inputs, out)
+
+
+def check_backward(node: Any, grads: tuple, grad_in: Any = None) -> None:
+    """Raises torch's error at the first backward function returning NaN, with ember's
+    explanation (its inputs' statistics, the forward line, the known traps); warns once at the
+    first returning Inf (which torch lets pass)."""
     if not _check_nan:
         return
+    from .anomaly_explain import explain_backward, warn_backward_inf
+
     for i, g in enumerate(grads):
-        if g is not None and np.isnan(g._data).any():
+        if g is None or g._data.dtype.kind not in "fc":
+            continue
+        if np.isnan(g._data).any():
             stack = node._anomaly_trace
             origin = ("\nThe forward call that created this node:\n" + "".join(stack)
                       if stack else "")
             raise RuntimeError(
-                f"Function '{node.name()}' returned nan values in its {i}th output.{origin}")
+                f"Function '{node.name()}' returned nan values in its {i}th output.{origin}\n"
+                + explain_backward(node, i, grad_in, "NaN"))
+        if np.isinf(g._data).any():
+            warn_backward_inf(node, i, grad_in)
