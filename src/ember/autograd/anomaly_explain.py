@@ -158,6 +158,9 @@ def explain_backward(node: Any, index: int, grad_in: Any, kind: str) -> str:
     for i, value in enumerate(saved):
         if isinstance(value, Tensor):
             lines.append(f"  its input {names[i]}: {stats(value)}")
+    out = getattr(node, "_out_data", None)
+    if out is not None:
+        lines.append(f"  its output: {stats(out)}")
     grads = grad_in if isinstance(grad_in, (list, tuple)) else (grad_in,)
     for g in grads:
         if isinstance(g, Tensor):

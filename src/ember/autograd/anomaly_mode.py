@@ -84,8 +84,10 @@ class set_detect_anomaly:
 def _set(enabled: bool, check_nan: bool) -> None:
     global _enabled, _check_nan
     from .. import _tensor
-    from .anomaly_explain import record_inplace
+    from .anomaly_explain import _warned_at, record_inplace
 
+    if enabled and not _enabled:
+        _warned_at.clear()  # "the first" NaN or Inf of this anomaly session
     _enabled, _check_nan = enabled, check_nan
     # in-place changes record their line only while anomaly mode is on
     _tensor._on_inplace = record_inplace if enabled else None
