@@ -30,6 +30,8 @@ class Add(BinaryOp):
     def forward(ctx: Any, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return a + b
 
+    formula = {"a": "grad", "b": "grad"}
+
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple:
         return grad, grad
@@ -41,6 +43,8 @@ class Sub(BinaryOp):
     @staticmethod
     def forward(ctx: Any, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return a - b
+
+    formula = {"a": "grad", "b": "-grad"}
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple:
@@ -54,6 +58,8 @@ class Rsub(UnaryOp):
     @staticmethod
     def forward(ctx: Any, x: np.ndarray, other: Any) -> np.ndarray:
         return other - x
+
+    formula = {"x": "-grad"}
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
@@ -85,6 +91,8 @@ class Mul(BinaryOp):
     def forward(ctx: Any, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return a * b
 
+    formula = {"a": "grad * b", "b": "grad * a"}
+
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple:
         a, b = ctx.saved_tensors
@@ -102,6 +110,8 @@ class Div(BinaryOp):
     def forward(ctx: Any, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         with np.errstate(divide="ignore", invalid="ignore"):
             return a / b
+
+    formula = {"a": "grad / b", "b": "-grad * a / b ** 2"}
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple:
@@ -123,6 +133,8 @@ class Reciprocal(UnaryOp):
             x = x.astype(dt.get_default_dtype().np)
         with np.errstate(divide="ignore"):
             return 1 / x
+
+    formula = {"x": "-grad * result ** 2"}
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
@@ -154,6 +166,8 @@ class Neg(UnaryOp):
                 "trying to invert a mask, use the `~` or `logical_not()` operator instead.")
         return -x
 
+    formula = {"x": "-grad"}
+
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         return -grad
@@ -184,6 +198,8 @@ class Pow(UnaryOp):
         with np.errstate(divide="ignore", invalid="ignore"):
             return x ** exponent
 
+    formula = {"x": "grad * exponent * x ** (exponent - 1)"}
+
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         (x,) = ctx.saved_tensors
@@ -209,6 +225,8 @@ class PowTensor(BinaryOp):
             raise RuntimeError("Integers to negative integer powers are not allowed.")
         with np.errstate(divide="ignore", invalid="ignore"):
             return a ** b
+
+    formula = {"a": "grad * b * a ** (b - 1)", "b": "grad * result * log(a)"}
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple:
@@ -236,6 +254,8 @@ class RPow(UnaryOp):
         ctx.base = base
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.power(np.asarray(base, dtype=x.dtype), x)
+
+    formula = {"x": "grad * result * log(base)"}
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:

@@ -79,6 +79,8 @@ class Maximum(BinaryOp):
     def forward(ctx: Any, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return np.maximum(a, b)
 
+    formula = {"a": "grad * ((a > b) + (a == b) / 2)", "b": "grad * ((b > a) + (a == b) / 2)"}
+
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple:
         a, b = (t._data for t in ctx.saved_tensors)
@@ -95,6 +97,8 @@ class Minimum(BinaryOp):
     @staticmethod
     def forward(ctx: Any, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return np.minimum(a, b)
+
+    formula = {"a": "grad * ((a < b) + (a == b) / 2)", "b": "grad * ((b < a) + (a == b) / 2)"}
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple:
@@ -115,6 +119,8 @@ class Fmax(BinaryOp):
     def forward(ctx: Any, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return np.fmax(a, b)
 
+    formula = {"a": "grad * ((a >= b) | isnan(b))", "b": "grad * ~((a >= b) | isnan(b))"}
+
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple:
         a, b = (t._data for t in ctx.saved_tensors)
@@ -131,6 +137,8 @@ class Fmin(BinaryOp):
     @staticmethod
     def forward(ctx: Any, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return np.fmin(a, b)
+
+    formula = {"a": "grad * ((a <= b) | isnan(b))", "b": "grad * ~((a <= b) | isnan(b))"}
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple:
@@ -197,6 +205,8 @@ class Atan2(BinaryOp):
     @staticmethod
     def forward(ctx: Any, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return np.arctan2(a, b)
+
+    formula = {"a": "grad * b / (a ** 2 + b ** 2)", "b": "-grad * a / (a ** 2 + b ** 2)"}
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple:

@@ -91,6 +91,8 @@ class Clamp(UnaryOp):
             x = np.minimum(x, max)
         return x
 
+    formula = {"x": "grad * ((x >= min) & (x <= max))"}
+
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         (x,) = ctx.saved_tensors
@@ -107,11 +109,13 @@ class Clamp(UnaryOp):
 
 @op("ClampMinBackward0", samples=scalar_clamp_samples("clamp_min"))
 class ClampMin(Clamp):
+    formula = {"x": "grad * (x >= min)"}
     pass
 
 
 @op("ClampMaxBackward0", samples=scalar_clamp_samples("clamp_max"))
 class ClampMax(Clamp):
+    formula = {"x": "grad * (x <= max)"}
     pass
 
 
@@ -160,6 +164,11 @@ def _tensor_backward(ctx: Any, grad: Tensor) -> tuple:
 class ClampTensor(Primitive):
     """``clamp`` with tensor bounds: where ``min > max`` the result is ``max``, and so is the
     gradient."""
+    formula = {
+        "x": "grad * ((x >= lo) & (x <= hi))",
+        "lo": "grad * ((x < lo) & (lo < hi))",
+        "hi": "grad * ((x > hi) | (hi < lo))",
+    }
 
     save_inputs = True
     elementwise = True
@@ -169,11 +178,13 @@ class ClampTensor(Primitive):
 
 @op("ClampMinBackward1", samples=clamp_samples("clamp_min"))
 class ClampMinTensor(ClampTensor):
+    formula = {"x": "grad * (x >= lo)", "lo": "grad * (x < lo)"}
     pass
 
 
 @op("ClampMaxBackward1", samples=clamp_samples("clamp_max"))
 class ClampMaxTensor(ClampTensor):
+    formula = {"x": "grad * (x <= hi)", "hi": "grad * (x > hi)"}
     pass
 
 

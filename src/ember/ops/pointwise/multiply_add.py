@@ -65,6 +65,8 @@ class Lerp(Primitive):
     elementwise = True
     forward = staticmethod(_lerp_forward)
 
+    formula = {"start": "grad * (1 - weight)", "end": "grad * weight"}
+
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple:
         w = ctx.weight
@@ -82,6 +84,12 @@ class LerpTensor(Primitive):
     save_inputs = True
     elementwise = True
     forward = staticmethod(_lerp_forward)
+
+    formula = {
+        "start": "grad * (1 - weight)",
+        "end": "grad * weight",
+        "weight": "grad * (end - start)",
+    }
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple:
@@ -151,6 +159,8 @@ class Addcmul(Primitive):
                 value: Any) -> np.ndarray:
         return _addc_forward(ctx, x, t1, t2, value, divide=False)
 
+    formula = {"x": "grad", "t1": "grad * value * t2", "t2": "grad * value * t1"}
+
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple:
         _, t1, t2 = ctx.saved_tensors
@@ -169,6 +179,8 @@ class Addcdiv(Primitive):
     def forward(ctx: Any, x: np.ndarray, t1: np.ndarray, t2: np.ndarray,
                 value: Any) -> np.ndarray:
         return _addc_forward(ctx, x, t1, t2, value, divide=True)
+
+    formula = {"x": "grad", "t1": "grad * value / t2", "t2": "-grad * value * t1 / t2 ** 2"}
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple:

@@ -48,18 +48,21 @@ def _rounding_forward(ufunc: np.ufunc, vml: str) -> Any:
 @op("FloorBackward0", methods=("floor",), functions=("floor",),
     samples=unary_samples(edge=_ROUNDING_EDGES))
 class Floor(_Rounding):
+    formula = {"x": "0 * grad"}
     forward = _rounding_forward(np.floor, "floor_vml_cpu")
 
 
 @op("CeilBackward0", methods=("ceil",), functions=("ceil",),
     samples=unary_samples(edge=_ROUNDING_EDGES))
 class Ceil(_Rounding):
+    formula = {"x": "0 * grad"}
     forward = _rounding_forward(np.ceil, "ceil_vml_cpu")
 
 
 @op("TruncBackward0", methods=("trunc", "fix"), functions=("trunc", "fix"),
     samples=unary_samples(edge=_ROUNDING_EDGES))
 class Trunc(_Rounding):
+    formula = {"x": "0 * grad"}
     forward = _rounding_forward(np.trunc, "trunc_vml_cpu")
 
 
@@ -67,6 +70,7 @@ class Trunc(_Rounding):
                                             call=lambda lib, x: x.round()))
 class Round(_Rounding):
     """Rounds half to even, as torch (and NumPy) do."""
+    formula = {"x": "0 * grad"}
 
     forward = _rounding_forward(np.rint, "round_vml_cpu")
 
@@ -79,6 +83,7 @@ class Round(_Rounding):
     Sample(lambda lib, x: (x * 1).round_(decimals=1) + (x * 1).floor_(), (np.array([0.26, -1.7]),),
            "in-place", gradcheck=False)])
 class RoundDecimals(_Rounding):
+    formula = {"x": "0 * grad"}
     @staticmethod
     def forward(ctx: Any, x: np.ndarray, decimals: int) -> np.ndarray:
         if x.dtype.kind not in "fc":  # even integers: torch has no integer kernel for this
@@ -126,6 +131,8 @@ class Frac(UnaryOp):
             raise _not_implemented("frac_cpu", x)
         with np.errstate(invalid="ignore"):
             return x - np.trunc(x)
+
+    formula = {"x": "grad"}
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:

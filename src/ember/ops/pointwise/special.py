@@ -119,6 +119,8 @@ class Erf(UnaryOp):
         x = _floating(x)
         return np.asarray(_kernel("erf")(x), dtype=x.dtype)
 
+    formula = {"x": "grad * 2 / sqrt(pi) * exp(-x ** 2)"}
+
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         (x,) = ctx.saved_tensors
@@ -134,6 +136,8 @@ class Erfc(UnaryOp):
     def forward(ctx: Any, x: np.ndarray) -> np.ndarray:
         x = _floating(x)
         return np.asarray(_kernel("erfc")(x), dtype=x.dtype)
+
+    formula = {"x": "-grad * 2 / sqrt(pi) * exp(-x ** 2)"}
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
@@ -152,6 +156,8 @@ class Erfinv(UnaryOp):
         x = _floating(x)
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.asarray(_kernel("erfinv")(x), dtype=x.dtype)
+
+    formula = {"x": "grad * sqrt(pi) / 2 * exp(result ** 2)"}
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:

@@ -27,6 +27,8 @@ class Tan(UnaryOp):
     def forward(ctx: Any, x: np.ndarray) -> np.ndarray:
         return np.tan(_floating(x))
 
+    formula = {"x": "grad * (1 + result ** 2)"}
+
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         (out,) = ctx.saved_tensors
@@ -43,6 +45,8 @@ class Asin(UnaryOp):
     def forward(ctx: Any, x: np.ndarray) -> np.ndarray:
         with np.errstate(invalid="ignore"):
             return np.arcsin(_floating(x))
+
+    formula = {"x": "grad / sqrt(1 - x ** 2)"}
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
@@ -61,6 +65,8 @@ class Acos(UnaryOp):
         with np.errstate(invalid="ignore"):
             return np.arccos(_floating(x))
 
+    formula = {"x": "-grad / sqrt(1 - x ** 2)"}
+
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         (x,) = ctx.saved_tensors
@@ -76,6 +82,8 @@ class Atan(UnaryOp):
     @staticmethod
     def forward(ctx: Any, x: np.ndarray) -> np.ndarray:
         return np.arctan(_floating(x))
+
+    formula = {"x": "grad / (1 + x ** 2)"}
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
@@ -93,6 +101,8 @@ class Sinh(UnaryOp):
         with np.errstate(over="ignore"):
             return np.sinh(_floating(x))
 
+    formula = {"x": "grad * cosh(x)"}
+
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         (x,) = ctx.saved_tensors
@@ -109,6 +119,8 @@ class Cosh(UnaryOp):
         with np.errstate(over="ignore"):
             return np.cosh(_floating(x))
 
+    formula = {"x": "grad * sinh(x)"}
+
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         (x,) = ctx.saved_tensors
@@ -124,6 +136,8 @@ class Asinh(UnaryOp):
     @staticmethod
     def forward(ctx: Any, x: np.ndarray) -> np.ndarray:
         return np.arcsinh(_floating(x))
+
+    formula = {"x": "grad / sqrt(x ** 2 + 1)"}
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
@@ -142,6 +156,8 @@ class Acosh(UnaryOp):
         with np.errstate(invalid="ignore"):
             return np.arccosh(_floating(x))
 
+    formula = {"x": "grad / sqrt(x ** 2 - 1)"}
+
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         (x,) = ctx.saved_tensors
@@ -158,6 +174,8 @@ class Atanh(UnaryOp):
     def forward(ctx: Any, x: np.ndarray) -> np.ndarray:
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.arctanh(_floating(x))
+
+    formula = {"x": "grad / (1 - x ** 2)"}
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:

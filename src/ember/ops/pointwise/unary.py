@@ -43,6 +43,8 @@ class Exp(UnaryOp):
         with np.errstate(over="ignore"):
             return np.exp(_floating(x))
 
+    formula = {"x": "grad * result"}
+
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         (out,) = ctx.saved_tensors
@@ -60,6 +62,8 @@ class Log(UnaryOp):
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.log(_floating(x))
 
+    formula = {"x": "grad / x"}
+
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         (x,) = ctx.saved_tensors
@@ -76,6 +80,8 @@ class Sqrt(UnaryOp):
     def forward(ctx: Any, x: np.ndarray) -> np.ndarray:
         with np.errstate(invalid="ignore"):
             return np.sqrt(_floating(x))
+
+    formula = {"x": "grad / (2 * result)"}
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
@@ -95,6 +101,8 @@ class Abs(UnaryOp):
             raise RuntimeError('"abs_cpu" not implemented for \'Bool\'')
         return np.abs(x)
 
+    formula = {"x": "grad * sign(x)"}
+
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         (x,) = ctx.saved_tensors
@@ -107,6 +115,8 @@ class Sign(UnaryOp):
     @staticmethod
     def forward(ctx: Any, x: np.ndarray) -> np.ndarray:
         return x.copy() if x.dtype == np.bool_ else np.sign(x)
+
+    formula = {"x": "0 * grad"}
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
@@ -127,6 +137,7 @@ def _sgn_samples(cls: type) -> list:
 @op("SgnBackward0", methods=("sgn",), functions=("sgn",), samples=_sgn_samples)
 class Sgn(Sign):
     """``sgn`` is ``sign`` for real tensors; torch names its node apart."""
+    formula = {"x": "0 * grad"}
 
 
 @op("SinBackward0", methods=("sin",), functions=("sin",), samples=unary_samples())
@@ -137,6 +148,8 @@ class Sin(UnaryOp):
     @staticmethod
     def forward(ctx: Any, x: np.ndarray) -> np.ndarray:
         return np.sin(_floating(x))
+
+    formula = {"x": "grad * cos(x)"}
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
@@ -153,6 +166,8 @@ class Cos(UnaryOp):
     def forward(ctx: Any, x: np.ndarray) -> np.ndarray:
         return np.cos(_floating(x))
 
+    formula = {"x": "-grad * sin(x)"}
+
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         (x,) = ctx.saved_tensors
@@ -167,6 +182,8 @@ class Tanh(UnaryOp):
     @staticmethod
     def forward(ctx: Any, x: np.ndarray) -> np.ndarray:
         return np.tanh(_floating(x))
+
+    formula = {"x": "grad * (1 - result ** 2)"}
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
@@ -186,6 +203,8 @@ class Sigmoid(UnaryOp):
         e = np.exp(-np.abs(x))
         return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
 
+    formula = {"x": "grad * result * (1 - result)"}
+
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         (out,) = ctx.saved_tensors
@@ -202,6 +221,8 @@ class Relu(UnaryOp):
         if x.dtype == np.bool_:
             raise RuntimeError('"clamp_min_cpu" not implemented for \'Bool\'')
         return np.maximum(x, 0, dtype=x.dtype)
+
+    formula = {"x": "grad * (result > 0)"}
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
@@ -223,6 +244,8 @@ class Exp2(UnaryOp):
         with np.errstate(over="ignore"):
             return np.exp2(_floating(x))
 
+    formula = {"x": "grad * result * log(2)"}
+
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         (out,) = ctx.saved_tensors
@@ -238,6 +261,8 @@ class Expm1(UnaryOp):
     def forward(ctx: Any, x: np.ndarray) -> np.ndarray:
         with np.errstate(over="ignore"):
             return np.expm1(_floating(x))
+
+    formula = {"x": "grad * (result + 1)"}
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
@@ -256,6 +281,8 @@ class Log2(UnaryOp):
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.log2(_floating(x))
 
+    formula = {"x": "grad / (x * log(2))"}
+
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         (x,) = ctx.saved_tensors
@@ -272,6 +299,8 @@ class Log10(UnaryOp):
     def forward(ctx: Any, x: np.ndarray) -> np.ndarray:
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.log10(_floating(x))
+
+    formula = {"x": "grad / (x * log(10))"}
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
@@ -290,6 +319,8 @@ class Log1p(UnaryOp):
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.log1p(_floating(x))
 
+    formula = {"x": "grad / (x + 1)"}
+
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         (x,) = ctx.saved_tensors
@@ -307,6 +338,8 @@ class Rsqrt(UnaryOp):
         x = _floating(x)
         with np.errstate(divide="ignore", invalid="ignore"):
             return np.reciprocal(np.sqrt(x))
+
+    formula = {"x": "-0.5 * grad * result ** 3"}
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
@@ -387,6 +420,8 @@ class NanToNum(UnaryOp):
             return x.copy()
         return np.nan_to_num(x, nan=nan, posinf=posinf, neginf=neginf)
 
+    formula = {"x": "grad * isfinite(x)"}
+
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         from .where_division import Where
@@ -460,6 +495,8 @@ class TanhBackward(BinaryOp):
     def forward(ctx: Any, grad: np.ndarray, out: np.ndarray) -> np.ndarray:
         return grad * (1 - out * out)
 
+    formula = {"grad": "gg * (1 - out ** 2)", "out": "-2 * gg * grad * out"}
+
     @staticmethod
     def backward(ctx: Any, gg: Tensor) -> tuple:
         grad, out = ctx.saved_tensors
@@ -477,6 +514,8 @@ class SigmoidBackward(BinaryOp):
     @staticmethod
     def forward(ctx: Any, grad: np.ndarray, out: np.ndarray) -> np.ndarray:
         return grad * out * (1 - out)
+
+    formula = {"grad": "gg * out * (1 - out)", "out": "gg * grad * (1 - 2 * out)"}
 
     @staticmethod
     def backward(ctx: Any, gg: Tensor) -> tuple:
@@ -500,6 +539,8 @@ class ThresholdBackward(BinaryOp):
         if np.isnan(result.sum()):  # inf or nan times a dropped 0: those must be 0, not nan
             result[~keep] = 0
         return result
+
+    formula = {"grad": "gg * (out > 0)"}
 
     @staticmethod
     def backward(ctx: Any, gg: Tensor) -> tuple:

@@ -90,6 +90,8 @@ class Where(Primitive):
         common = dt.result_type_np((a, b))
         return np.where(condition, np.asarray(a, dtype=common), np.asarray(b, dtype=common))
 
+    formula = {"a": "where(condition, grad, 0)", "b": "where(condition, 0, grad)"}
+
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple:
         from ..reduction.sum_mean import sum_to_size
@@ -145,6 +147,8 @@ class Fill(Primitive):
     @staticmethod
     def forward(ctx: Any, x: np.ndarray, value: Any) -> np.ndarray:
         return np.full_like(x, value)
+
+    formula = {"x": "0 * grad", "value": "grad.sum()"}
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple:
@@ -205,6 +209,8 @@ class DivRounded(Primitive):
             return _divide(a, b, mode)
         except ValueError as err:
             raise broadcast_error(a, b, err) from None
+
+    formula = {"a": "0 * grad", "b": "0 * grad"}
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple:
@@ -287,6 +293,8 @@ class Remainder(BinaryOp):
     def forward(ctx: Any, a: np.ndarray, b: Any) -> np.ndarray:
         return _remainder_kernel(a, b)
 
+    formula = {"a": "grad", "b": "-grad * floor(a / b)"}
+
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple:
         a, b = ctx.saved_tensors
@@ -296,6 +304,7 @@ class Remainder(BinaryOp):
 
 @op("RemainderBackward0", samples=unary_samples(call=lambda lib, x: x % 0.7))
 class RemainderScalar(Remainder):
+    formula = {"a": "grad"}
     pass
 
 
@@ -310,6 +319,8 @@ class Fmod(BinaryOp):
     def forward(ctx: Any, a: np.ndarray, b: Any) -> np.ndarray:
         return _fmod_kernel(a, b)
 
+    formula = {"a": "grad", "b": "-grad * trunc(a / b)"}
+
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple:
         a, b = ctx.saved_tensors
@@ -319,6 +330,7 @@ class Fmod(BinaryOp):
 
 @op("FmodBackward0", samples=unary_samples(call=lambda lib, x: x.fmod(0.7)))
 class FmodScalar(Fmod):
+    formula = {"a": "grad"}
     pass
 
 
