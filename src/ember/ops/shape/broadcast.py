@@ -32,6 +32,8 @@ class Expand(ViewOp):
             return x.view()  # stays writable, as the input is
         return np.broadcast_to(x, shape)
 
+    formula = {"x": "grad summed back to x.shape"}
+
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         from ..reduction.sum_mean import sum_to_size

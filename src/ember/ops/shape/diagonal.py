@@ -45,6 +45,8 @@ class Diagonal(ViewOp):
         ctx.args = (x.shape, offset, dim1, dim2)
         return diagonal_view(x, offset, dim1, dim2)
 
+    formula = {"x": "zeros like x with grad on the (offset, dim1, dim2) diagonal"}
+
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         return DiagonalScatter.apply(grad, args=ctx.args)
@@ -63,6 +65,8 @@ class DiagonalScatter(UnaryOp):
         out = np.zeros(shape, dtype=grad.dtype)
         diagonal_view(out, offset, dim1, dim2)[...] = grad
         return out
+
+    formula = {"grad": "diagonal(gg, offset, dim1, dim2)"}
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
@@ -101,6 +105,8 @@ class Tril(UnaryOp):
         ctx.diagonal = diagonal
         return np.tril(x, diagonal)
 
+    formula = {"x": "tril(grad, diagonal)"}
+
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         return Tril.apply(grad, diagonal=ctx.diagonal)
@@ -114,6 +120,8 @@ class Triu(UnaryOp):
     def forward(ctx: Any, x: np.ndarray, diagonal: int) -> np.ndarray:
         ctx.diagonal = diagonal
         return np.triu(x, diagonal)
+
+    formula = {"x": "triu(grad, diagonal)"}
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
@@ -158,6 +166,8 @@ class DiagEmbed(UnaryOp):
         diagonal_view(out, offset, dim1, dim2)[...] = x
         return out
 
+    formula = {"x": "diagonal(grad, offset, dim1, dim2)"}
+
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         offset, dim1, dim2 = ctx.args
@@ -191,6 +201,8 @@ class DiagonalCopy(UnaryOp):
     def forward(ctx: Any, x: np.ndarray, offset: int) -> np.ndarray:
         ctx.args = (x.shape, offset, 0, 1)
         return diagonal_view(x, offset, 0, 1).copy()
+
+    formula = {"x": "zeros like x with grad on the diagonal"}
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
@@ -269,6 +281,8 @@ class Trace(UnaryOp):
             raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {x.ndim}")
         ctx.shape = x.shape
         return np.asarray(np.trace(x))
+
+    formula = {"x": "grad * eye(*x.shape)"}
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:

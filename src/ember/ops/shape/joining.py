@@ -54,6 +54,8 @@ class Cat(Primitive):
         ctx.sizes = [a.shape[dim] for a in kept]
         return np.concatenate(kept, axis=dim)
 
+    formula = {"tensors": "the slice of grad along dim that each input filled"}
+
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple:
         pieces = iter(grad.split(ctx.sizes, ctx.dim))
@@ -129,6 +131,8 @@ class Stack(Primitive):
     def forward(ctx: Any, *arrays: np.ndarray, dim: int) -> np.ndarray:
         ctx.dim = dim
         return np.stack(arrays, axis=dim)
+
+    formula = {"tensors": "grad.select(dim, i) for input i"}
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple:
@@ -210,6 +214,8 @@ class Unbind(MultiOutput):
         lead = (slice(None),) * dim
         return [x[lead + (i,)] for i in range(x.shape[dim])]
 
+    formula = {"x": "stack(the outputs' gradients, dim), zeros for unused outputs"}
+
     @staticmethod
     def backward(ctx: Any, *grads: Tensor) -> Tensor:
         return stack(grads, ctx.dim)
@@ -234,6 +240,8 @@ class SplitWithSizes(MultiOutput):
         ctx.dim = dim
         return np.split(x, np.cumsum(sizes[:-1]), axis=dim)
 
+    formula = {"x": "cat(the pieces' gradients, dim), zeros for unused pieces"}
+
     @staticmethod
     def backward(ctx: Any, *grads: Tensor) -> Tensor:
         return cat(grads, ctx.dim)
@@ -242,6 +250,7 @@ class SplitWithSizes(MultiOutput):
 @op("SplitBackward0", samples=_samples("split_int"))
 class Split(SplitWithSizes):
     """``split`` by one chunk size (the last chunk may be smaller)."""
+    formula = {"x": "cat(the pieces' gradients, dim), zeros for unused pieces"}
 
 
 def _split_sizes(length: int, size: int) -> tuple[int, ...]:

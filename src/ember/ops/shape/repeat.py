@@ -43,6 +43,8 @@ class Repeat(UnaryOp):
         padded = (1,) * (len(repeats) - x.ndim) + x.shape
         return np.tile(x.reshape(padded), repeats)
 
+    formula = {"x": "grad summed over the repeated copies"}
+
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         # Each output dim of size r*s is r copies of the input dim: view it as (r, s) and sum
@@ -168,6 +170,8 @@ class Flip(UnaryOp):
         ctx.dims = dims
         return np.flip(x, dims).copy() if x.ndim else x.copy()
 
+    formula = {"x": "flip(grad, dims)"}
+
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         return Flip.apply(grad, dims=ctx.dims)
@@ -213,6 +217,8 @@ class Roll(UnaryOp):
         if dims is None:  # roll the flattened tensor, keep the shape
             return np.roll(x, shifts[0])
         return np.roll(x, shifts, dims)
+
+    formula = {"x": "roll(grad, -shifts, dims)"}
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:

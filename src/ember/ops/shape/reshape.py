@@ -213,6 +213,8 @@ class View(ViewOp):
                 "dimension spans across two contiguous subspaces). Use .reshape(...) instead.")
         return out
 
+    formula = {"x": "grad.reshape(x.shape)"}
+
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         return grad.reshape(ctx.input_shape)
@@ -329,6 +331,8 @@ class Squeeze(ViewOp):
         ctx.input_shape = x.shape
         return np.squeeze(x)
 
+    formula = {"x": "grad.reshape(x.shape)"}
+
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         return grad.reshape(ctx.input_shape)
@@ -337,6 +341,7 @@ class Squeeze(ViewOp):
 @op("SqueezeBackward1", samples=_samples("squeeze_dim"))
 class SqueezeDim(Squeeze):
     """``x.squeeze(dim)``: that dim, if its size is 1."""
+    formula = {"x": "grad.reshape(x.shape)"}
 
     @staticmethod
     def forward(ctx: Any, x: np.ndarray, dim: int) -> np.ndarray:  # type: ignore[override]
@@ -349,6 +354,7 @@ class SqueezeDim(Squeeze):
 @op("SqueezeBackward2", samples=_samples("squeeze_dims"))
 class SqueezeDims(Squeeze):
     """``x.squeeze((d0, d1))``."""
+    formula = {"x": "grad.reshape(x.shape)"}
 
     @staticmethod
     def forward(ctx: Any, x: np.ndarray, dims: tuple) -> np.ndarray:  # type: ignore[override]
@@ -381,6 +387,8 @@ class Unsqueeze(ViewOp):
         ctx.dim = dim
         return np.expand_dims(x, dim)
 
+    formula = {"x": "grad.squeeze(dim)"}
+
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         return grad.squeeze(ctx.dim)
@@ -408,6 +416,8 @@ class Cast(UnaryOp):
         ctx.input_dtype = dt._BY_NUMPY[x.dtype]
         return x.astype(dtype.np)
 
+    formula = {"x": "grad.to(x.dtype)"}
+
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         return cast(grad, ctx.input_dtype)
@@ -428,6 +438,8 @@ class Clone(UnaryOp):
     @staticmethod
     def forward(ctx: Any, x: np.ndarray) -> np.ndarray:
         return x.copy()
+
+    formula = {"x": "grad"}
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:

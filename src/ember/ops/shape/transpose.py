@@ -31,6 +31,8 @@ class Transpose(ViewOp):
         ctx.dims = (dim0, dim1)
         return np.swapaxes(x, dim0, dim1) if x.ndim else x.view()
 
+    formula = {"x": "grad.transpose(dim0, dim1)"}
+
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         return grad.transpose(*ctx.dims)
@@ -56,6 +58,8 @@ class T(ViewOp):
         if x.ndim > 2:
             raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {x.ndim}D")
         return x.T
+
+    formula = {"x": "grad.t()"}
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
@@ -111,6 +115,8 @@ class Permute(ViewOp):
     def forward(ctx: Any, x: np.ndarray, dims: tuple) -> np.ndarray:
         ctx.dims = dims
         return np.transpose(x, dims)
+
+    formula = {"x": "grad.permute(argsort(dims))"}
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
