@@ -34,6 +34,7 @@ def _whole_samples(name: str) -> Any:
 
 @op("MaxBackward1", samples=_whole_samples("max"))
 class Max(_Whole):
+    formula = {"x": "grad / (number of maxima) at each maximum of x, 0 elsewhere"}
     @staticmethod
     def forward(ctx: Any, x: np.ndarray) -> np.ndarray:
         empty_check(x, "max", None)
@@ -42,6 +43,7 @@ class Max(_Whole):
 
 @op("MinBackward1", samples=_whole_samples("min"))
 class Min(_Whole):
+    formula = {"x": "grad / (number of minima) at each minimum of x, 0 elsewhere"}
     @staticmethod
     def forward(ctx: Any, x: np.ndarray) -> np.ndarray:
         empty_check(x, "min", None)
@@ -66,6 +68,7 @@ def _dim_samples(name: str) -> Any:
 
 @op("MaxBackward0", samples=_dim_samples("max"))
 class MaxDim(_ExtremeDim):
+    formula = {"x": "grad at the index of each maximum along dim, 0 elsewhere"}
     @staticmethod
     def forward(ctx: Any, x: np.ndarray, dim: int | None, keepdim: bool) -> tuple:
         empty_check(x, "max", dim)
@@ -75,6 +78,7 @@ class MaxDim(_ExtremeDim):
 
 @op("MinBackward0", samples=_dim_samples("min"))
 class MinDim(_ExtremeDim):
+    formula = {"x": "grad at the index of each minimum along dim, 0 elsewhere"}
     @staticmethod
     def forward(ctx: Any, x: np.ndarray, dim: int | None, keepdim: bool) -> tuple:
         empty_check(x, "min", dim)
@@ -168,6 +172,7 @@ def _amax_forward(ctx: Any, x: np.ndarray, dims: tuple[int, ...], keepdim: bool,
 
 @op("AmaxBackward0", samples=_amax_samples("amax"))
 class Amax(_Amax):
+    formula = {"x": "grad shared evenly by the maxima along dims, 0 elsewhere"}
     @staticmethod
     def forward(ctx: Any, x: np.ndarray, dims: tuple[int, ...], keepdim: bool) -> np.ndarray:
         return _amax_forward(ctx, x, dims, keepdim, "amax", np.max)
@@ -175,6 +180,7 @@ class Amax(_Amax):
 
 @op("AminBackward0", samples=_amax_samples("amin"))
 class Amin(_Amax):
+    formula = {"x": "grad shared evenly by the minima along dims, 0 elsewhere"}
     @staticmethod
     def forward(ctx: Any, x: np.ndarray, dims: tuple[int, ...], keepdim: bool) -> np.ndarray:
         return _amax_forward(ctx, x, dims, keepdim, "amin", np.min)

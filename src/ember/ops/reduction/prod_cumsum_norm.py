@@ -61,6 +61,8 @@ class Prod(UnaryOp):
         ctx.shape, ctx.dim, ctx.keepdim = x.shape, None, False
         return np.asarray(x.prod(dtype=_sum_dtype(x, dtype, ctx)))
 
+    formula = {"x": "grad * (the product of all other elements) = grad * result / x where x != 0"}
+
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         x, out = ctx.saved_tensors
@@ -78,6 +80,7 @@ class Prod(UnaryOp):
 @op("ProdBackward1", samples=_prod_samples(False))
 class ProdDim(Prod):
     """``x.prod(dim, keepdim)``."""
+    formula = {"x": "grad * (the product of the other elements along dim)"}
 
     @staticmethod
     def forward(ctx: Any, x: np.ndarray, dim: int | None, keepdim: bool,  # type: ignore
@@ -154,6 +157,8 @@ class Cumsum(UnaryOp):
         ctx.dim, ctx.dtype = dim, x.dtype
         return _cumulative(ctx, x, dim, dtype, np.cumsum)
 
+    formula = {"x": "flip(cumsum(flip(grad, dim), dim), dim)"}
+
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         if ctx.dim is None or grad._data.size == 0:
@@ -170,6 +175,8 @@ class Cumprod(UnaryOp):
                 dtype: dt.dtype | None = None) -> np.ndarray:
         ctx.dim = dim
         return _cumulative(ctx, x, dim, dtype, np.cumprod)
+
+    formula = {"x": "sum over k >= i of grad[k] * result[k] / x[i] (without dividing by 0)"}
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
@@ -283,6 +290,11 @@ class VectorNorm(UnaryOp):
                 out = np.sum(a ** ord, axis=dims, keepdims=keepdim) ** (1.0 / ord)
         return np.asarray(out, dtype=x.dtype)
 
+    formula = {
+        "x": "grad * x * abs(x) ** (ord - 2) / result ** (ord - 1) (grad * x / result for ord 2; 0 "
+            "where result is 0)",
+    }
+
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor | None:
         x, out = ctx.saved_tensors
@@ -393,6 +405,8 @@ class Logsumexp(UnaryOp):
             out = np.log(np.sum(np.exp(x - shift), axis=dims, keepdims=True)) + shift
         return np.asarray(out if keepdim else out.reshape(
             tuple(s for i, s in enumerate(x.shape) if i not in dims)), dtype=x.dtype)
+
+    formula = {"x": "grad * exp(x - result)"}
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:

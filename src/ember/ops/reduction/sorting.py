@@ -99,6 +99,8 @@ class Sort(ValuesIndices):
         ctx.indices = order
         return np.take_along_axis(x, order, axis=dim), order.copy()
 
+    formula = {"x": "grad put back at the sorted elements' original places"}
+
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         return select_backward(grad, ctx)
@@ -107,6 +109,7 @@ class Sort(ValuesIndices):
 @op("SortBackward1")
 class SortStable(Sort):
     """``sort(stable=True)``: the same stable sort, recorded under torch's other name."""
+    formula = {"x": "grad put back at the sorted elements' original places"}
 
 
 def sort(input: Tensor, dim: int = -1, descending: bool = False, *,
@@ -180,6 +183,7 @@ def _topk_samples(cls: type) -> list[Sample]:
 
 @op("TopkBackward0", samples=_topk_samples)
 class Topk(Sort):
+    formula = {"x": "grad at the top k elements' places, 0 elsewhere"}
     @staticmethod
     def forward(ctx: Any, x: np.ndarray, k: int, dim: int | None,  # type: ignore[override]
                 largest: bool) -> tuple:
@@ -263,6 +267,7 @@ def _kept(shape: tuple, dim: int) -> tuple:
 
 @op("KthvalueBackward0", samples=_select_samples("kthvalue"))
 class Kthvalue(_ExtremeDim):
+    formula = {"x": "grad at the k-th value's place, 0 elsewhere"}
     @staticmethod
     def forward(ctx: Any, x: np.ndarray, k: int, dim: int | None, keepdim: bool) -> tuple:
         return _kth_forward(ctx, x, dim, keepdim, k - 1)
@@ -271,6 +276,7 @@ class Kthvalue(_ExtremeDim):
 @op("MedianBackward1", samples=_select_samples("median"))
 class MedianDim(_ExtremeDim):
     """The lower median over a dim; a slice holding NaN gives NaN at its first NaN."""
+    formula = {"x": "grad at the median's place, 0 elsewhere"}
 
     @staticmethod
     def forward(ctx: Any, x: np.ndarray, dim: int | None, keepdim: bool) -> tuple:
@@ -291,6 +297,7 @@ class MedianDim(_ExtremeDim):
 @op("NanmedianBackward1", samples=_select_samples("nanmedian"))
 class NanmedianDim(_ExtremeDim):
     """The lower median of the non-NaN elements over a dim (NaN if there are none)."""
+    formula = {"x": "grad at the median's place, 0 elsewhere"}
 
     @staticmethod
     def forward(ctx: Any, x: np.ndarray, dim: int | None, keepdim: bool) -> tuple:
@@ -325,6 +332,7 @@ def _lower_median(flat: np.ndarray) -> np.ndarray:
 
 @op("MedianBackward0", samples=_median_samples("median"))
 class Median(_Whole):
+    formula = {"x": "grad at the median's place, 0 elsewhere"}
     @staticmethod
     def forward(ctx: Any, x: np.ndarray) -> np.ndarray:
         flat = x.ravel()
@@ -335,6 +343,7 @@ class Median(_Whole):
 
 @op("NanmedianBackward0", samples=_median_samples("nanmedian"))
 class Nanmedian(_Whole):
+    formula = {"x": "grad at the median's place, 0 elsewhere"}
     @staticmethod
     def forward(ctx: Any, x: np.ndarray) -> np.ndarray:
         flat = x.ravel()
@@ -435,6 +444,8 @@ class Unique(UnaryOp):
     def forward(ctx: Any, x: np.ndarray, values: np.ndarray) -> np.ndarray:
         return values  # computed by unique() together with the inverse and the counts
 
+    formula = {"x": "not differentiable (backward raises, as in torch)"}
+
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         raise NotImplementedError("the derivative for '_unique2' is not implemented.")
@@ -442,6 +453,8 @@ class Unique(UnaryOp):
 
 @op("UniqueDimBackward0")
 class UniqueDim(Unique):
+    formula = {"x": "not differentiable (backward raises, as in torch)"}
+
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         raise NotImplementedError("the derivative for 'unique_dim' is not implemented.")

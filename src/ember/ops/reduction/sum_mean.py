@@ -109,6 +109,8 @@ class Sum(UnaryOp):
         ctx.shape, ctx.dims, ctx.keepdim = x.shape, (), False
         return np.asarray(x.sum(dtype=_sum_dtype(x, dtype, ctx)))
 
+    formula = {"x": "grad.expand(x.shape)"}
+
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         return grad.expand(ctx.shape)
@@ -132,6 +134,7 @@ def _sum_samples(cls: type) -> list[Sample]:
 @op("SumBackward1", samples=_sum_samples)
 class SumDim(UnaryOp):
     """``x.sum(dim, keepdim)``."""
+    formula = {"x": "grad (its dims kept) expanded to x.shape"}
 
     linear = True
 
@@ -193,6 +196,8 @@ class Mean(UnaryOp):
             return np.asarray(np.nan, dtype=result)
         return np.asarray(x.mean(dtype=result))
 
+    formula = {"x": "grad.expand(x.shape) / x.numel()"}
+
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         return grad.expand(ctx.shape) / ctx.count
@@ -223,6 +228,8 @@ class MeanDim(UnaryOp):
             out = np.sum(x, axis=dims, keepdims=keepdim, dtype=result)
             return np.full_like(out, np.nan)
         return np.asarray(x.mean(axis=dims, keepdims=keepdim, dtype=result))
+
+    formula = {"x": "grad (its dims kept) expanded to x.shape / the count averaged"}
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
@@ -276,6 +283,8 @@ class Nansum(UnaryOp):
         ctx.shape, ctx.dims, ctx.keepdim = x.shape, dims, keepdim
         result = _sum_dtype(x, dtype, ctx)
         return np.asarray(np.nansum(x, axis=dims, keepdims=keepdim, dtype=result))
+
+    formula = {"x": "grad (its dims kept) expanded to x.shape * ~isnan(x)"}
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:

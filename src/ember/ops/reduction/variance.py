@@ -80,6 +80,8 @@ class Var(UnaryOp):
                 keepdim: bool) -> np.ndarray:
         return _moments(ctx, x, dims, correction, keepdim, "var")[0]
 
+    formula = {"x": "grad * 2 * (x - mean(x)) / (N - correction)"}
+
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         (x,) = ctx.saved_tensors
@@ -95,6 +97,8 @@ class Std(UnaryOp):
     def forward(ctx: Any, x: np.ndarray, dims: tuple[int, ...], correction: float,
                 keepdim: bool) -> np.ndarray:
         return np.sqrt(_moments(ctx, x, dims, correction, keepdim, "std")[0])
+
+    formula = {"x": "grad * (x - mean(x)) / ((N - correction) * result)"}
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
@@ -123,6 +127,8 @@ class VarMean(MultiResult):
                 keepdim: bool) -> tuple:
         return _moments(ctx, x, dims, correction, keepdim, "var_mean")
 
+    formula = {"x": "grad_var * 2 * (x - mean(x)) / (N - correction) + grad_mean / N"}
+
     @staticmethod
     def backward(ctx: Any, grad_var: Tensor, grad_mean: Tensor) -> Tensor:
         (x,) = ctx.saved_tensors
@@ -144,6 +150,8 @@ class StdMean(MultiResult):
         var, mean = _moments(ctx, x, dims, correction, keepdim, "std_mean")
         ctx.correction = correction
         return np.sqrt(var), mean
+
+    formula = {"x": "grad_std * (x - mean(x)) / ((N - correction) * std) + grad_mean / N"}
 
     @staticmethod
     def backward(ctx: Any, grad_std: Tensor, grad_mean: Tensor) -> Tensor:
