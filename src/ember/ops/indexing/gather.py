@@ -155,6 +155,8 @@ class Gather(UnaryOp):
         out = np.take_along_axis(_crop(flat_x, flat_i.shape, dim), flat_i, axis=dim)
         return out.reshape(index.shape)
 
+    formula = {"x": "zeros like x, scatter_add(dim, index, grad)"}
+
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         return ScatterAdd.apply(_zeros(ctx.shape, grad), grad, dim=ctx.dim, index=ctx.index)
@@ -223,6 +225,8 @@ class Scatter(Primitive):
                 index: np.ndarray) -> np.ndarray:
         return _scatter_forward(ctx, x, src, dim, index)
 
+    formula = {"x": "grad with 0 where index wrote", "src": "gather(grad, dim, index)"}
+
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple:
         grad_x = ScatterValue.apply(grad, dim=ctx.dim, index=ctx.index, value=0) \
@@ -239,6 +243,8 @@ class ScatterValue(UnaryOp):
     def forward(ctx: Any, x: np.ndarray, dim: int, index: np.ndarray, value: Any) -> np.ndarray:
         return _scatter_forward(ctx, x, value, dim, index)
 
+    formula = {"x": "grad with 0 where index wrote"}
+
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         return ScatterValue.apply(grad, dim=ctx.dim, index=ctx.index, value=0)
@@ -252,6 +258,8 @@ class ScatterAdd(Primitive):
     def forward(ctx: Any, x: np.ndarray, src: np.ndarray, dim: int,
                 index: np.ndarray) -> np.ndarray:
         return _scatter_forward(ctx, x, src, dim, index, np.add)
+
+    formula = {"x": "grad", "src": "gather(grad, dim, index)"}
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple:

@@ -124,16 +124,19 @@ _Gather = _Indexed  # the name other modules import
 
 @op("SelectBackward0", samples=_index_samples("select"))
 class Select(_Indexed, ViewOp):
+    formula = {"x": "zeros like x with grad at x[key]"}
     pass
 
 
 @op("SliceBackward0", samples=_index_samples("slice"))
 class Slice(_Indexed, ViewOp):
+    formula = {"x": "zeros like x with grad at x[key]"}
     pass
 
 
 @op("IndexBackward0", samples=_index_samples("advanced"))
 class Index(_Indexed, UnaryOp):
+    formula = {"x": "zeros like x with grad added at x[key] (repeated indices add up)"}
     pass
 
 
@@ -144,6 +147,8 @@ class Alias(ViewOp):
     @staticmethod
     def forward(ctx: Any, x: np.ndarray) -> np.ndarray:
         return x.view()
+
+    formula = {"x": "grad"}
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
@@ -167,6 +172,8 @@ class IndexPutInto(UnaryOp):
         else:
             out[key] = grad
         return out
+
+    formula = {"grad": "gg[key]"}
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
@@ -443,6 +450,11 @@ class IndexPut(Primitive):
         out = x.copy()
         _write(out, steps, key, value)
         return out
+
+    formula = {
+        "x": "grad with 0 at [key] (unless accumulate)",
+        "value": "grad[key] summed to value's shape",
+    }
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple:

@@ -73,6 +73,8 @@ class IndexSelect(UnaryOp):
             return x.reshape(1)[index].reshape(())
         return np.take(x, index, axis=dim)
 
+    formula = {"x": "zeros like x, index_add(dim, index, grad)"}
+
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         return IndexAdd.apply(_zeros(ctx.shape, grad), grad, dim=ctx.dim, index=ctx.index,
@@ -143,6 +145,8 @@ class IndexAdd(Primitive):
         np.add.at(flat_out, _dim_key(dim, flat_i), flat_src)
         return out
 
+    formula = {"x": "grad", "src": "alpha * index_select(grad, dim, index)"}
+
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple:
         grad_src = None
@@ -189,6 +193,8 @@ class IndexFill(UnaryOp):
         flat_out[_dim_key(dim, flat_i)] = value
         return out
 
+    formula = {"x": "grad with 0 at the filled index"}
+
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         return IndexFill.apply(grad, dim=ctx.dim, index=ctx.index, value=0)
@@ -204,6 +210,8 @@ class IndexFillTensor(Primitive):
                 index: np.ndarray) -> np.ndarray:
         ctx.value_dtype = value.dtype
         return IndexFill.forward(ctx, x, dim, index, value)
+
+    formula = {"x": "grad with 0 at the filled index", "value": "grad at the filled index, summed"}
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple:
@@ -265,6 +273,8 @@ class IndexCopy(Primitive):
         flat_out, flat_i, flat_src = _flat(out, index, src)
         flat_out[_dim_key(dim, flat_i)] = flat_src
         return out
+
+    formula = {"x": "grad with 0 at the copied index", "src": "index_select(grad, dim, index)"}
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple:

@@ -80,6 +80,8 @@ class MaskedFill(UnaryOp):
         ctx.shape, ctx.mask = x.shape, mask
         return np.where(mask, np.asarray(value).astype(x.dtype), x)
 
+    formula = {"x": "where(mask, 0, grad)"}
+
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         from ..reduction.sum_mean import sum_to_size
@@ -96,6 +98,8 @@ class MaskedFillTensor(Primitive):
     def forward(ctx: Any, x: np.ndarray, value: np.ndarray, mask: np.ndarray) -> np.ndarray:
         ctx.value_dtype = value.dtype
         return MaskedFill.forward(ctx, x, mask, value)
+
+    formula = {"x": "where(mask, 0, grad)", "value": "grad[mask].sum()"}
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple:
@@ -144,6 +148,8 @@ class MaskedSelect(UnaryOp):
         ctx.shape, ctx.mask = x.shape, np.broadcast_to(mask, shape)
         return np.broadcast_to(x, shape)[ctx.mask]
 
+    formula = {"x": "zeros like x with grad placed where mask is True"}
+
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         from ..reduction.sum_mean import sum_to_size
@@ -181,6 +187,11 @@ class MaskedScatter(Primitive):
         out[mask] = source.reshape(-1)[:count]
         ctx.count = count
         return out
+
+    formula = {
+        "x": "where(mask, 0, grad)",
+        "source": "grad[mask] in source's first elements, 0 after",
+    }
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple:
@@ -224,6 +235,8 @@ class Take(UnaryOp):
     def forward(ctx: Any, x: np.ndarray, index: np.ndarray) -> np.ndarray:
         ctx.shape, ctx.index = x.shape, index
         return x.reshape(-1)[index]
+
+    formula = {"x": "zeros like x with grad added at index (flattened)"}
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
