@@ -100,6 +100,8 @@ class Addmm(Primitive):
                 f"{m2.shape[0]}x{m2.shape[1]})")
         return _add_scaled(ctx, m1 @ m2, bias, beta, alpha)
 
+    formula = {"bias": "beta * grad", "m1": "alpha * grad @ m2.T", "m2": "alpha * m1.T @ grad"}
+
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple:
         _, m1, m2 = ctx.saved_tensors
@@ -160,6 +162,8 @@ class Addmv(Primitive):
             raise RuntimeError(f"size mismatch, got input ({size}), mat ({m.shape[0]}x"
                                f"{m.shape[1]}), vec ({v.shape[0]})")
         return _add_scaled(ctx, m @ v, bias, beta, alpha)
+
+    formula = {"bias": "beta * grad", "m": "alpha * outer(grad, v)", "v": "alpha * m.T @ grad"}
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple:
@@ -223,6 +227,8 @@ class Baddbmm(Primitive):
                 f"[{b1.shape[0]}, {b1.shape[2]}] but got: [{b2.shape[0]}, {b2.shape[1]}].")
         return _add_scaled(ctx, np.matmul(b1, b2), bias, beta, alpha)
 
+    formula = {"bias": "beta * grad", "b1": "alpha * grad @ b2.mT", "b2": "alpha * b1.mT @ grad"}
+
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple:
         _, b1, b2 = ctx.saved_tensors
@@ -250,6 +256,12 @@ class Addbmm(Primitive):
             raise RuntimeError(f"Incompatible matrix sizes for bmm ({n}x{k} and {k2}x{p})")
         prod = b1.transpose(1, 0, 2).reshape(n, nb * k) @ b2.reshape(nb * k, p)
         return _add_scaled(ctx, prod, bias, beta, alpha)
+
+    formula = {
+        "bias": "beta * grad",
+        "b1": "alpha * grad @ b2[i].mT for each batch i",
+        "b2": "alpha * b1[i].mT @ grad for each batch i",
+    }
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple:
@@ -302,6 +314,8 @@ class Addr(Primitive):
             raise RuntimeError(f"addr: Expected 1-D argument vec{1 if v1.ndim != 1 else 2}, "
                                f"but got {v1.ndim if v1.ndim != 1 else v2.ndim}-D")
         return _add_scaled(ctx, np.multiply.outer(v1, v2), bias, beta, alpha)
+
+    formula = {"bias": "beta * grad", "v1": "alpha * grad @ v2", "v2": "alpha * grad.T @ v1"}
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple:

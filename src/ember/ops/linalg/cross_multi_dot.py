@@ -49,6 +49,8 @@ class Cross(Primitive):
             ctx.input_meta = ((a.shape, a.dtype), (b.shape, b.dtype))
         return np.cross(np.broadcast_to(a, shape), np.broadcast_to(b, shape), axis=d)
 
+    formula = {"a": "cross(b, grad)", "b": "cross(grad, a)"}
+
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple:
         a, b = ctx.saved_tensors

@@ -184,6 +184,8 @@ class Inv(Primitive):
                 "zero, the inversion could not be completed because the input matrix is "
                 "singular.") from None
 
+    formula = {"a": "-result.mT @ grad @ result.mT"}
+
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         (x,) = ctx.saved_tensors
@@ -200,6 +202,8 @@ class Det(Primitive):
     def forward(ctx: Any, a: np.ndarray) -> np.ndarray:
         _check_matrix("linalg.det", a)
         return np.asarray(np.linalg.det(a))
+
+    formula = {"a": "grad * result * inverse(a).mT (0 for a singular a)"}
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
@@ -218,6 +222,8 @@ class Slogdet(Decomposition):
         _check_matrix("linalg.slogdet", a)
         sign, logabs = np.linalg.slogdet(a)
         return np.asarray(sign), np.asarray(logabs)
+
+    formula = {"a": "grad_logabsdet * inverse(a).mT"}
 
     @staticmethod
     def backward(ctx: Any, grad_sign: Tensor | None, grad_logabs: Tensor | None) -> Tensor:
@@ -270,6 +276,8 @@ class Solve(Primitive):
                               "is singular.") from None
         return x[..., 0] if vector else x
 
+    formula = {"a": "-solve(a.mT, grad) @ result.mT", "b": "solve(a.mT, grad)"}
+
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple:
         a, _, x = ctx.saved_tensors
@@ -316,6 +324,10 @@ class Cholesky(Primitive):
                 f"order {order} is not positive-definite).") from None
         return np.swapaxes(low, -1, -2).copy() if upper else low
 
+    formula = {
+        "a": "sym(L^-T Φ(L^T grad) L^-1), Φ = lower triangle with half its diagonal, L = result",
+    }
+
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         (out,) = ctx.saved_tensors
@@ -355,6 +367,8 @@ class Qr(Decomposition):
         if mode == "r":
             return np.empty((0,), dtype=a.dtype), r
         return q, r
+
+    formula = {"a": "Q (grad_R + copyltu(M) R^-T) with M = R grad_R^T - grad_Q^T Q, for m >= n"}
 
     @staticmethod
     def backward(ctx: Any, grad_q: Tensor | None, grad_r: Tensor | None) -> Tensor:

@@ -59,6 +59,8 @@ class Dot(Primitive):
         _same_dtype(a, b, "dot")
         return np.asarray(np.dot(a, b))
 
+    formula = {"a": "grad * b", "b": "grad * a"}
+
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple:
         a, b = ctx.saved_tensors
@@ -84,6 +86,8 @@ class Mv(Primitive):
                 f"({v.shape[0]})")
         _same_dtype(m, v, "mv")
         return m @ v
+
+    formula = {"m": "outer(grad, v)", "v": "m.T @ grad"}
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple:
@@ -113,6 +117,8 @@ class Mm(Primitive):
         _same_dtype(a, b, "mm")
         return a @ b
 
+    formula = {"a": "grad @ b.T", "b": "a.T @ grad"}
+
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple:
         a, b = ctx.saved_tensors
@@ -140,6 +146,8 @@ class Bmm(Primitive):
         _same_dtype(a, b, "bmm")
         return np.matmul(a, b)
 
+    formula = {"a": "grad @ b.mT", "b": "a.mT @ grad"}
+
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple:
         a, b = ctx.saved_tensors
@@ -162,6 +170,8 @@ class UnsafeView(UnaryOp):
         ctx.input_shape = x.shape
         return x.reshape(infer_shape(shape, x.size))
 
+    formula = {"x": "grad.reshape(x.shape)"}
+
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         return grad.reshape(ctx.input_shape)
@@ -170,6 +180,7 @@ class UnsafeView(UnaryOp):
 @op("SqueezeBackward4")
 class SqueezeAfterMatmul(SqueezeDim):
     """torch records ``vector @ matrix``'s final squeeze under this overload's name."""
+    formula = {"x": "grad.unsqueeze(dim)"}
 
 
 def matmul(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor:
@@ -310,6 +321,7 @@ def bilinear_jvp(fn: Any, tangents: tuple, inputs: tuple) -> Tensor | None:
                                                (_values((4,), 0), _values((4,), 1)), "vdot")])
 class Vdot(Dot):
     """``conj(a) . b``: the same as dot for real tensors."""
+    formula = {"a": "grad * b", "b": "grad * a"}
 
     @staticmethod
     def forward(ctx: Any, a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -41,6 +41,10 @@ class Eigh(Decomposition):
         w, v = np.linalg.eigh(a, UPLO=UPLO)
         return w, v
 
+    formula = {
+        "a": "V (diag(grad_L) + (V^T grad_V) / (L_j - L_i) off the diagonal) V^T, symmetrised",
+    }
+
     @staticmethod
     def backward(ctx: Any, grad_w: Tensor | None, grad_v: Tensor | None) -> Tensor:
         w, v = ctx._outputs()
@@ -70,6 +74,11 @@ class Svd(Decomposition):
         _check_matrix("linalg.svd", a, square=False)
         u, s, vh = np.linalg.svd(a, full_matrices=full_matrices)
         return u, s, vh
+
+    formula = {
+        "a": "U (diag(grad_S) + the F-weighted skew parts of U^T grad_U and V^T grad_V) V^T, plus "
+            "the parts outside U's and V's span",
+    }
 
     @staticmethod
     def backward(ctx: Any, gu: Tensor | None, gs: Tensor | None, gvh: Tensor | None) -> Tensor:
@@ -133,6 +142,8 @@ class Pinv(Primitive):
         if rtol is None:
             rtol = np.finfo(a.dtype).eps * max(a.shape[-2:])
         return np.linalg.pinv(a, rcond=rtol, hermitian=hermitian).astype(a.dtype, copy=False)
+
+    formula = {"a": "-P^T grad P^T + (I - A P)^T ... (Golub and Pereyra's formula)"}
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
