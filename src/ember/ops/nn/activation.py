@@ -97,6 +97,8 @@ class LeakyRelu(UnaryOp):
         ctx.negative_slope = negative_slope
         return _like(np.where(x > 0, x, x * negative_slope), x)
 
+    formula = {"x": "grad * where(x > 0, 1, negative_slope)"}
+
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         (x,) = ctx.saved_tensors
@@ -118,6 +120,8 @@ class Elu(UnaryOp):
         with np.errstate(over="ignore"):
             neg = alpha * np.expm1(np.minimum(x, 0) * input_scale)
         return _like(scale * np.where(x > 0, x, neg), x)
+
+    formula = {"x": "grad * scale * where(x > 0, 1, alpha * input_scale * exp(x * input_scale))"}
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
@@ -180,6 +184,11 @@ class Gelu(UnaryOp):
             return _like(0.5 * x * (1 + np.tanh(inner)), x)
         return _like(x * normal_cdf_np(x), x)
 
+    formula = {
+        "x": "grad * (Phi(x) + x * phi(x)), Phi and phi the normal cdf and pdf (the tanh form's "
+            "derivative when approximate='tanh')",
+    }
+
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         (x,) = ctx.saved_tensors
@@ -200,6 +209,8 @@ class Silu(UnaryOp):
         _check_float(x, "silu_cpu")
         with np.errstate(over="ignore"):
             return _like(x / (1 + np.exp(-x)), x)
+
+    formula = {"x": "grad * sigmoid(x) * (1 + x * (1 - sigmoid(x)))"}
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
@@ -222,6 +233,8 @@ class Mish(UnaryOp):
         _check_float(x, "mish_cpu")
         return _like(x * np.tanh(_softplus_np(x)), x)
 
+    formula = {"x": "grad * (tanh(softplus(x)) + x * sigmoid(x) * (1 - tanh(softplus(x)) ** 2))"}
+
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         (x,) = ctx.saved_tensors
@@ -241,6 +254,8 @@ class Softplus(UnaryOp):
         ctx.beta, ctx.threshold = beta, threshold
         # above the threshold softplus is the identity, as in torch
         return _like(np.where(x * beta > threshold, x, _softplus_np(x * beta) / beta), x)
+
+    formula = {"x": "grad * where(x * beta > threshold, 1, sigmoid(x * beta))"}
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
@@ -262,6 +277,8 @@ class Hardtanh(UnaryOp):
         ctx.min_val, ctx.max_val = min_val, max_val
         return _like(np.clip(x, min_val, max_val), x)
 
+    formula = {"x": "grad * ((x > min_val) & (x < max_val))"}
+
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         (x,) = ctx.saved_tensors
@@ -278,6 +295,8 @@ class LogSigmoid(UnaryOp):
     def forward(ctx: Any, x: np.ndarray) -> np.ndarray:
         _check_float(x, "log_sigmoid_forward")
         return _like(-_softplus_np(-x), x)
+
+    formula = {"x": "grad * sigmoid(-x)"}
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
@@ -305,6 +324,11 @@ class Prelu(Primitive):
     def forward(ctx: Any, x: np.ndarray, weight: np.ndarray) -> np.ndarray:
         w = _channel_view(weight, x.ndim)
         return _like(np.where(x > 0, x, w * x), x)
+
+    formula = {
+        "x": "grad * where(x > 0, 1, weight)",
+        "weight": "grad * where(x > 0, 0, x), summed over all but the channels",
+    }
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple:

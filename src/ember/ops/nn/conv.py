@@ -167,6 +167,12 @@ class Convolution(Primitive):
         ctx.transposed = transposed
         return out
 
+    formula = {
+        "x": "conv_transpose(grad, w) (a convolution with the flipped kernel)",
+        "w": "the correlation of x with grad, summed over the batch",
+        "b": "grad summed over the batch and spatial dims",
+    }
+
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple:
         x, w, b = ctx.saved_tensors
@@ -206,6 +212,8 @@ class ConvolutionWeight(Primitive):
         res = _conv_weight(big, small, params["kernel"], groups, params["stride"],
                            params["dilation"], params["padding"])
         return res[:, :, 0] if one_d else res
+
+    formula = {"big": "conv_transpose(small, grad)", "small": "conv(big, grad)"}
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple:
@@ -253,6 +261,8 @@ class MaxPool2DWithIndices(UnaryOp):
             indices.append(flat.reshape(out.shape if x.ndim == 4 else out.shape[1:]))
         return out if x.ndim == 4 else out[0]
 
+    formula = {"x": "grad sent to the maximum of each window, 0 elsewhere"}
+
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         flat = ctx.flat
@@ -273,6 +283,8 @@ class MaxPoolScatter(UnaryOp):
         res = np.bincount(where, weights=grad.ravel(), minlength=math.prod(in_shape))
         return res.astype(grad.dtype, copy=False).reshape(in_shape)
 
+    formula = {"grad": "gg read at each window's maximum"}
+
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         return MaxPoolGather.apply(grad, where=ctx.where, out_shape=ctx.out_shape)
@@ -286,6 +298,8 @@ class MaxPoolGather(UnaryOp):
     def forward(ctx: Any, x: np.ndarray, *, where: np.ndarray, out_shape: tuple) -> np.ndarray:
         ctx.where, ctx.in_shape = where, x.shape
         return x.reshape(-1)[where].reshape(out_shape)
+
+    formula = {"x": "grad added at each window's maximum"}
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
@@ -324,6 +338,8 @@ class AvgPool2D(UnaryOp):
         out = (win.sum((-2, -1)) / divisor).astype(x.dtype, copy=False)
         return out if x.ndim == 4 else out[0]
 
+    formula = {"x": "grad / window size, spread over each window"}
+
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         return AvgPoolSpread.apply(grad, in_size=ctx.in_size, **ctx.params)
@@ -344,6 +360,8 @@ class AvgPoolSpread(UnaryOp):
         scaled = (g4 / divisor).astype(grad.dtype, copy=False)
         res = _conv_transposed(scaled, ones, c, stride, (1, 1), padding, in_size)
         return res if grad.ndim == 4 else res[0]
+
+    formula = {"grad": "the average of gg over each window"}
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
@@ -370,6 +388,8 @@ class AdaptiveAvgPool2D(UnaryOp):
         pw = _adaptive_matrix(x.shape[-1], out_size[1], x.dtype)
         ctx.ph, ctx.pw = ph, pw
         return np.matmul(np.matmul(ph, x), pw.T)
+
+    formula = {"x": "grad / window size, spread over each adaptive window"}
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:

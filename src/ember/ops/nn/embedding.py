@@ -40,6 +40,9 @@ class Embedding(UnaryOp):
             out = out * (indices != padding_idx)[..., None]
         return out
 
+    formula = {"weight": "zeros like weight with the rows of grad added at indices "
+                         "(the padding_idx row stays 0)"}
+
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         return EmbeddingDenseBackward.apply(grad, indices=ctx.indices,

@@ -69,6 +69,11 @@ class NllLoss(UnaryOp):
             ctx.coef = coef / total
             return np.asarray(losses.sum() / total, dtype=x.dtype)
 
+    formula = {
+        "x": "-grad * weight[target] at [i, target[i]], 0 elsewhere (divided by the total weight "
+            "for mean)",
+    }
+
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         shape = ctx.input_shape
@@ -99,6 +104,10 @@ def _nll2d_samples(cls: type) -> list[Sample]:
 class NllLoss2d(NllLoss):
     """The same loss for (N, C, H, W) input: torch records it as a node of its own (and views
     inputs of 3 or more than 4 dims as 4-D to use it)."""
+    formula = {
+        "x": "-grad * weight[target] at [n, target[n, h, w], h, w], 0 elsewhere (divided by the "
+            "total weight for mean)",
+    }
 
 
 # --- regression and binary losses -----
@@ -165,6 +174,10 @@ class _PairLoss(Primitive):
 
 @op("MseLossBackward0", samples=_pair_samples("mse_loss"))
 class MseLoss(_PairLoss):
+    formula = {
+        "x": "2 * (x - t) * grad (/ numel for mean)",
+        "t": "-2 * (x - t) * grad (/ numel for mean)",
+    }
     @staticmethod
     def elementwise_np(ctx: Any, d: np.ndarray) -> np.ndarray:
         return d * d
@@ -176,6 +189,10 @@ class MseLoss(_PairLoss):
 
 @op("SmoothL1LossBackward0", samples=_pair_samples("smooth_l1_loss", beta=0.7))
 class SmoothL1Loss(_PairLoss):
+    formula = {
+        "x": "clamp((x - t) / beta, -1, 1) * grad (/ numel for mean)",
+        "t": "-clamp((x - t) / beta, -1, 1) * grad (/ numel for mean)",
+    }
     @staticmethod
     def elementwise_np(ctx: Any, d: np.ndarray) -> np.ndarray:
         a = np.abs(d)
@@ -188,6 +205,10 @@ class SmoothL1Loss(_PairLoss):
 
 @op("HuberLossBackward0", samples=_pair_samples("huber_loss", delta=0.8))
 class HuberLoss(_PairLoss):
+    formula = {
+        "x": "clamp(x - t, -delta, delta) * grad (/ numel for mean)",
+        "t": "-clamp(x - t, -delta, delta) * grad (/ numel for mean)",
+    }
     @staticmethod
     def elementwise_np(ctx: Any, d: np.ndarray) -> np.ndarray:
         a = np.abs(d)
@@ -237,6 +258,11 @@ class BinaryCrossEntropy(Primitive):
         if weight is not None:
             losses = losses * weight
         return _reduce_np(losses, reduction, x.dtype)
+
+    formula = {
+        "x": "grad * weight * (x - t) / (x * (1 - x)) (/ numel for mean)",
+        "t": "grad * weight * (log(1 - x) - log(x)) (/ numel for mean)",
+    }
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple:
@@ -288,6 +314,11 @@ class BinaryCrossEntropyWithLogits(Primitive):
         if weight is not None:
             losses = losses * weight
         return _reduce_np(losses, reduction, x.dtype)
+
+    formula = {
+        "x": "grad * weight * ((1 - t) - sigmoid(-x) * (1 + (pos_weight - 1) * t))",
+        "t": "grad * weight * (-x - (pos_weight - 1) * logsigmoid(x)) (pos_weight = 1 if absent)",
+    }
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple:

@@ -96,6 +96,13 @@ class NativeLayerNorm(Primitive):
             out = out + bias
         return _like(out, x)
 
+    formula = {
+        "x": "invstd * (g - mean(g) - xhat * mean(g * xhat)) over the normalised dims, g = grad * "
+            "weight",
+        "weight": "sum of grad * xhat over the batch dims",
+        "bias": "sum of grad over the batch dims",
+    }
+
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple:
         x, weight, bias = ctx.saved_tensors
@@ -148,6 +155,13 @@ class NativeBatchNorm(Primitive):
         out = (x - m) * rstd
         return _like(_scale_shift(out, weight, bias, shape), x)
 
+    formula = {
+        "x": "invstd * (g - mean(g) - xhat * mean(g * xhat)) per channel, g = grad * weight "
+            "(training); grad * weight * invstd (eval)",
+        "weight": "sum of grad * xhat per channel",
+        "bias": "sum of grad per channel",
+    }
+
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple:
         x, weight, bias = ctx.saved_tensors
@@ -187,6 +201,12 @@ class NativeGroupNorm(Primitive):
         out = ((grouped - mean) * rstd).reshape(x.shape)
         shape = (1, -1) + (1,) * (x.ndim - 2)
         return _like(_scale_shift(out, weight, bias, shape), x)
+
+    formula = {
+        "x": "invstd * (g - mean(g) - xhat * mean(g * xhat)) per group, g = grad * weight",
+        "weight": "sum of grad * xhat per channel",
+        "bias": "sum of grad per channel",
+    }
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple:

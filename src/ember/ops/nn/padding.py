@@ -42,6 +42,8 @@ class ConstantPadNd(UnaryOp):
         padded = np.pad(x, pairs, mode="constant", constant_values=value)
         return np.ascontiguousarray(padded[tuple(crops)])
 
+    formula = {"x": "grad with the padding cut off"}
+
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         # cropping is the adjoint of zero-padding and the other way round
@@ -107,10 +109,14 @@ class _IndexPadAdjoint(UnaryOp):
 
 _IndexPadAdjoint.__name__ = _IndexPadAdjoint.__qualname__ = "PadBackwardBackward0"
 
+_PAD_FORMULAS = {
+    "reflect": {"x": "grad with each padded element added onto the one it mirrors"},
+    "replicate": {"x": "grad with each padded element added onto the edge it copies"},
+}
 PAD_NODES: dict[tuple[str, int], type] = {}
 for _mode, _title in (("reflect", "Reflection"), ("replicate", "Replication")):
     for _k in (1, 2, 3):
-        _cls = type(f"{_title}Pad{_k}d", (_IndexPad,), {})
+        _cls = type(f"{_title}Pad{_k}d", (_IndexPad,), {"formula": _PAD_FORMULAS[_mode]})
         PAD_NODES[(_mode, _k)] = op(f"{_title}Pad{_k}DBackward0",
                                     samples=_index_pad_samples(_mode, _k))(_cls)
 

@@ -40,6 +40,8 @@ class Softmax(UnaryOp):
         e = np.exp(shifted)
         return e / e.sum(axis=dim, keepdims=True)
 
+    formula = {"x": "result * (grad - (grad * result).sum(dim, keepdim=True))"}
+
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         (out,) = ctx.saved_tensors
@@ -58,6 +60,8 @@ class LogSoftmax(UnaryOp):
             return np.zeros_like(x)
         shifted = x - x.max(axis=dim, keepdims=True)
         return shifted - np.log(np.exp(shifted).sum(axis=dim, keepdims=True))
+
+    formula = {"x": "grad - exp(result) * grad.sum(dim, keepdim=True)"}
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
