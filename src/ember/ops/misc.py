@@ -21,6 +21,8 @@ class DelayedError(Primitive):
         ctx.message = message
         return x
 
+    formula = {"x": "raises the error recorded in the forward pass"}
+
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         raise RuntimeError(ctx.message)
@@ -49,6 +51,8 @@ class Copy(Primitive):
     def forward(ctx: Any, x: np.ndarray, src: np.ndarray) -> np.ndarray:
         ctx.src_shape, ctx.src_dtype = src.shape, src.dtype
         return np.array(np.broadcast_to(src, x.shape), dtype=x.dtype)
+
+    formula = {"x": "0 * grad", "src": "grad summed to src's shape"}
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple:

@@ -67,6 +67,10 @@ class CopySlices(Primitive):
     def name(self) -> str:
         return "torch::autograd::CopySlices"
 
+    formula = {
+        "base": "grad outside the view; inside it, what the in-place op's backward gives its input",
+    }
+
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> tuple:
         fn = ctx.fn
