@@ -53,6 +53,7 @@ def op(node: str, methods: tuple[str, ...] = (), functions: tuple[str, ...] = ()
         cls.samples = samples
         cls.methods, cls.functions = methods, functions
         REGISTRY[node] = cls
+        _document_formula(cls)
         call = cls.__dict__.get("call")
         caller = call.__func__ if isinstance(call, staticmethod) else cls.apply
         for name in methods:
@@ -67,6 +68,18 @@ def op(node: str, methods: tuple[str, ...] = (), functions: tuple[str, ...] = ()
 
 
 FUNCTIONS: dict[str, Callable] = {}
+
+
+def _document_formula(cls: type) -> None:
+    """Adds the op's ``formula`` (its local derivative per input, declared next to its
+    backward) to the class docstring, so ``help(PowBackward0)`` shows it."""
+    formula = cls.__dict__.get("formula")
+    if not formula:
+        return
+    rules = "\n".join(f"    {name}: {rule}" for name, rule in formula.items())
+    doc = (cls.__dict__.get("__doc__") or "").rstrip()
+    cls.__doc__ = (f"{doc}\n\n" if doc else "") + (
+        "Derivative (the backward rule, per input):\n" + rules)
 
 
 class Composite:
@@ -106,7 +119,13 @@ class Primitive(Node):
     * a ``jvp(ctx, tangents, inputs, output)`` static method returning the output tangent.
 
     An op with none of these raises a clear error under forward-mode AD.
+
+    Next to ``backward``, ``formula`` states the local derivative for each input (keyed by
+    the forward's argument names; ``grad`` is the incoming gradient, ``result`` the output),
+    shown by ``help(node)`` and ``node.formula`` and tested against ``backward``.
     """
+
+    formula: ClassVar[dict[str, str]] = {}
 
     linear: ClassVar[bool] = False
     elementwise: ClassVar[bool] = False
