@@ -122,7 +122,12 @@ def forward_hints(node: Any, inputs: tuple) -> list[str]:
 
 # --- forward --------------------------------------------------------------------------------
 def check_forward(node: Any, inputs: tuple, out: Any) -> None:
-    """Warns at the first op whose output holds NaN or Inf while its inputs hold none."""
+    """Warns at the first op whose output holds NaN or Inf while its inputs hold none.
+
+    Ops linear in their inputs (masked_fill, pad, index_fill) are passed over: on finite
+    inputs their non-finite values can only be a fill value given on purpose (a -inf mask)."""
+    if getattr(node, "linear", False):
+        return
     outs = out if isinstance(out, (tuple, list)) else (out,)
     bad = [o for o in outs if isinstance(o, np.ndarray) and o.dtype.kind in "fc"
            and not np.isfinite(o).all()]
@@ -139,7 +144,20 @@ def check_forward(node: Any, inputs: tuple, out: Any) -> None:
              f"  output: {stats(bad[0])}"]
     lines += [f"  input {names[i]}: {stats(x)}" for i, x in enumerate(inputs) if x is not None]
     lines += ["  " + h for h in forward_hints(node, inputs)]
-    warnings.warn("\n".join(lines), UserWarning, stacklevel=2)
+    _warn_at_user("\n".join(lines))
+
+
+def _warn_at_user(text: str) -> None:
+    """A UserWarning attributed to the user's line, not to ember's."""
+    from .graph_walk import user_frame
+
+    frame = user_frame()
+    if frame is None:
+        warnings.warn(text, UserWarning, stacklevel=2)
+        return
+    warnings.warn_explicit(text, UserWarning, frame.f_code.co_filename, frame.f_lineno,
+                           module=frame.f_globals.get("__name__"),
+                           registry=frame.f_globals.setdefault("__warningregistry__", {}))
 
 
 def _input_names(node: Any, n: int) -> list[str]:
@@ -189,9 +207,8 @@ def warn_backward_inf(node: Any, index: int, grad_in: Any) -> None:
     if key in _warned_at:
         return
     _warned_at.add(key)
-    warnings.warn(f"ember anomaly: Function '{node.name()}' returned inf values in its {index}th "
-                  "output.\n" + explain_backward(node, index, grad_in, "inf"), UserWarning,
-                  stacklevel=2)
+    _warn_at_user(f"ember anomaly: Function '{node.name()}' returned inf values in its {index}th "
+                  "output.\n" + explain_backward(node, index, grad_in, "inf"))
 
 
 # --- in-place changes of saved tensors ---------------------------------------------------------
@@ -208,7 +225,7 @@ def record_inplace(t: Tensor) -> None:
     entry[1].append((vc[0], user_line()))
 
 
-def explain_modified(node: Any, t: Tensor | None, vc: list | None, saved_version: int) -> str:
+def explain_modified(node: Any, vc: list | None, saved_version: int) -> str:
     """The in-place changes since ``saved_version`` and the op that saved the tensor."""
     lines = []
     origin = _line_of_trace(node._anomaly_trace)

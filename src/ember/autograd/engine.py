@@ -197,7 +197,7 @@ def _call_backward(node: Node, grad: Any, anomaly: bool) -> tuple:
     if len(grads) != len(node._next):
         raise _count_error(node, grads)
     if anomaly:
-        anomaly_mode.check_backward(node, grads)
+        anomaly_mode.check_backward(node, grads, grad)
     if node._hooks:
         grads = _run_post_hooks(node, grads, grad)
     return grads

@@ -239,6 +239,7 @@ def record(ctx: Primitive, inputs: tuple, out: np.ndarray) -> Tensor:
         save_output(ctx, result)
     if anomaly_mode._enabled:
         ctx._anomaly_trace = anomaly_mode.capture_forward_stack()
+        anomaly_mode.check_forward(ctx, inputs, out)
     return result
 
 
@@ -261,6 +262,7 @@ def record_unary(ctx: Primitive, x: Tensor, out: np.ndarray) -> Tensor:
         save_output(ctx, result)
     if anomaly_mode._enabled:
         ctx._anomaly_trace = anomaly_mode.capture_forward_stack()
+        anomaly_mode.check_forward(ctx, (x,), out)
     return result
 
 
@@ -290,6 +292,7 @@ def record_pair(ctx: Primitive, a: Any, b: Any, out: np.ndarray) -> Tensor:
         save_output(ctx, result)
     if anomaly_mode._enabled:
         ctx._anomaly_trace = anomaly_mode.capture_forward_stack()
+        anomaly_mode.check_forward(ctx, (a, b), out)
     return result
 
 
@@ -332,12 +335,18 @@ def _modified_error(node: Node, t: Tensor, version: int, output: bool = False,
             producer = producer._next[0]
     name = re.sub(r"Backward\d*$", "", producer.name()) if producer is not None else ""
     which = f", which is output {t._output_nr} of {name}," if producer is not None else ""
-    return RuntimeError(
+    text = (
         "one of the variables needed for gradient computation has been modified by an inplace "
         f"operation: [{kind} {shape}]{which} is at version {current}; expected version "
         f"{version} instead. Hint: enable anomaly detection to find the operation that failed "
         "to compute its gradient, with ember.autograd.set_detect_anomaly(True, "
         "check_nan=False).")
+    if anomaly_mode._enabled:  # where it was saved, and each in-place change since
+        from ..autograd.anomaly_explain import explain_modified
+
+        extra = explain_modified(node, node._out_vc if output else t._vc, version)
+        text += "\n" + extra if extra else ""
+    return RuntimeError(text)
 
 
 # ---------------------------------------------------------------------------------------------
