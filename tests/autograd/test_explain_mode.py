@@ -25,6 +25,7 @@ def test_scalar_example_transcript() -> None:
     assert body.startswith(
         "\nStep 1: [1] PowBackward0    b = a ** 2\n")
     assert ("    incoming gradient  db/db = 1\n"
+            "    rule for a         grad * exponent * a ** (exponent - 1), with exponent = 2\n"
             "    local derivative   db/da = 6\n"
             "    product            db/da = 1 × 6 = 6\n"
             "    -> to [2], the leaf a: it goes into a.grad\n\n"
@@ -45,6 +46,9 @@ def test_seed_example_reads_as_a_worked_chain_rule() -> None:
     assert "Step 1: [1] DivBackward0    z = t2 / 3" in text
     assert "Step 2: [2] PowBackward0    t2 = y ** 2" in text
     assert "Step 3: [3] AddBackward0    y = x + (a constant)" in text
+    assert "rule for t2        grad / b, with b = 3" in text
+    assert "rule for y         grad * exponent * y ** (exponent - 1), with exponent = 2" in text
+    assert "rule for x         grad\n" in text
     assert "local derivative   dz/dt2 = 0.3333 in every element" in text
     assert "local derivative   dt2/dy = 64 at [0, 0]" in text  # 2 * (0 + 32)
     assert "product            dz/dy = 0.3333 × 64 = 21.33 at [0, 0]" in text
@@ -76,6 +80,7 @@ def test_accumulation_and_fan_in_are_told() -> None:
     text = str(explain(loss, quiet=True))
     assert "Step 1: [1] SumBackward0    loss = sum(t2)" in text
     assert "gradient sent      dloss/dt2 = 1 in every element" in text
+    assert "rule for w         grad * t3\n" in text  # exp's rule: grad * result
     assert "local derivative   dt3/dw = [2.718, 7.389]" in text
     assert "(summed with the other 2 gradients arriving there)" in text
     assert "Chain rule" not in text  # not one chain: no product to multiply out

@@ -49,7 +49,8 @@ class ExplainStep:
         number (int): the step (1 is the first node the engine ran).
         node (GraphNode): the node, as ``graph.draw`` describes it.
         forward (str): what the node computed, as an expression.
-        rule (str | None): the node's backward rule as declared by its op (``formula``).
+        rules (list): per input, the node's backward rule as its op declares it
+            (``formula``), with the user's names put in; None where none is declared.
         incoming (Tensor | None): the gradient that arrived from the nodes above.
         local (list): per input, the local derivative ``d output / d input`` as a tensor of
             the output's shape (elementwise ops only), else None.
@@ -61,7 +62,7 @@ class ExplainStep:
     number: int
     node: GraphNode
     forward: str = ""
-    rule: str | None = None
+    rules: list = field(default_factory=list)
     incoming: Tensor | None = None
     local: list = field(default_factory=list)
     products: list = field(default_factory=list)
@@ -174,7 +175,7 @@ def _steps(events: list, by_node: dict) -> list[ExplainStep]:
     for kind, g, payload in events:
         if kind == "pre":
             grad_outputs, local = payload
-            step = ExplainStep(len(steps) + 1, g, _forward_form(g), _rule_of(g),
+            step = ExplainStep(len(steps) + 1, g, _forward_form(g), _rules_of(g),
                                incoming=grad_outputs[0] if len(grad_outputs) == 1 else None,
                                local=local)
             step.targets = [i[0] if i is not None else None for i in g.inputs]
@@ -191,13 +192,34 @@ def _steps(events: list, by_node: dict) -> list[ExplainStep]:
 
 
 # --- words ------------------------------------------------------------------------------------
-def _rule_of(g: GraphNode) -> str | None:
-    formula = getattr(type(g.node), "formula", None)
-    if formula is None:
-        return None
-    if isinstance(formula, dict):
-        return "; ".join(f"grad_{k} = {v}" for k, v in formula.items())
-    return str(formula)
+def _rules_of(g: GraphNode) -> list[str | None]:
+    """Each input's rule from the op's ``formula``, its tensor names replaced by the user's
+    and its parameters' values listed after it."""
+    import re
+
+    formula = getattr(type(g.node), "formula", None) or {}
+    names = forward_arg_names(type(g.node))
+    rename = {"result": _label(g)}  # the op's output: this node's tensor
+    for k, name in enumerate(names[:len(g.inputs)]):
+        edge = g.inputs[k]
+        if edge is not None:
+            rename[name] = _label(edge[0])
+    params = dict(g.params)
+    saved = dict(g.saved)
+    rules: list[str | None] = []
+    for k in range(len(g.inputs)):
+        rule = formula.get(names[k]) if k < len(names) else None
+        if rule is None:
+            rules.append(None)
+            continue
+        used = set(re.findall(r"[A-Za-z_]\w*", rule))
+        values = [f"{n} = {params.get(n) or saved.get(n)}" for n in sorted(used)
+                  if n not in rename and (n in params or (n in saved and "(" not in saved[n]))]
+        if rename:
+            pattern = r"\b(" + "|".join(map(re.escape, rename)) + r")\b"
+            rule = re.sub(pattern, lambda m: rename[m.group(1)], rule)
+        rules.append(rule + (f", with {', '.join(values)}" if values else ""))
+    return rules
 
 
 def _label(g: GraphNode) -> str:
@@ -285,7 +307,8 @@ def _transcript(root: Tensor, gradient: Tensor | None, nodes: list[GraphNode],
         seed = f"d{out}/d{out} = the gradient given, {_value(gradient)}"
     lines.append(f"It starts from the gradient of {out} with respect to itself: {seed}.")
     lines.append("Each step multiplies the gradient arriving from above by the node's local "
-                 "derivative: one link of the chain rule.")
+                 "derivative: one link of the chain rule. A rule is the op's own declaration "
+                 "(its formula), where grad is the gradient arriving.")
     if any(not g.is_leaf and not g.tensor_name for g in nodes):
         lines.append("An unnamed intermediate result is called t<n> after the node [n] that "
                      "made it.")
@@ -329,14 +352,15 @@ def _is_chain(nodes: list[GraphNode]) -> bool:
 def _step_lines(step: ExplainStep, out: str, fan_in: dict, chain: list[str]) -> list[str]:
     g = step.node
     me = _label(g)
-    lines = [f"Step {step.number}: [{g.index}] {g.name}    {step.forward}"]
-    if step.rule:
-        lines.append(f"    backward rule      {step.rule}")
-    lines.append(f"    incoming gradient  d{out}/d{me} = {_value(step.incoming)}")
+    lines = [f"Step {step.number}: [{g.index}] {g.name}    {step.forward}",
+             f"    incoming gradient  d{out}/d{me} = {_value(step.incoming)}"]
     for k, target in enumerate(step.targets):
         if target is None:
             continue
         name = _label(target)
+        rule = step.rules[k] if k < len(step.rules) else None
+        if rule:
+            lines.append(f"    rule for {name:<9} {rule}")
         local = step.local[k] if k < len(step.local) else None
         product = step.products[k] if k < len(step.products) else None
         if local is not None:
