@@ -213,22 +213,12 @@ class _Source:
         stmt = self.assignment_of(name, frame.f_lineno - self.offset)
         if stmt is None:
             return []
-        block = self.grad_off_block(stmt)
-        if block is not None:
-            return [f"`{name}` was computed at {self.where(stmt)} inside "
-                    f"`{_with_text(block)}` (line {block.lineno + self.offset}), where grad "
-                    "mode is off and no graph is recorded. Compute it outside that block."]
-        value_node = getattr(stmt, "value", None)
-        if _is_call_to(value_node, "detach"):
-            return [f"`{name}` was made by .detach() at {self.where(stmt)}, which cuts it from "
-                    "the graph. Call backward on the tensor before it was detached."]
-        if isinstance(value, Tensor) and value.grad_fn is None and _makes_leaf(value_node):
+        if (isinstance(value, Tensor) and value.grad_fn is None and self.grad_off_block(stmt)
+                is None and _makes_leaf(getattr(stmt, "value", None))):
             return [f"`{name}` is a leaf created at {self.where(stmt)} without "
                     f"requires_grad=True, so nothing computed from it records a graph. Create "
                     f"it with requires_grad=True, or call `{name}.requires_grad_()`."]
-        if depth >= _MAX_DEPTH:
-            return []
-        return self.trace_expression(stmt, frame, depth + 1, f"`{name}`")
+        return self.trace_expression(stmt, frame, depth, f"`{name}`")
 
     def trace_expression(self, stmt: ast.AST, frame: Any, depth: int,
                          called: str = "It") -> list[str]:
@@ -246,11 +236,13 @@ class _Source:
                 return [f"{called} was computed at {self.where(stmt)} from "
                         f"`{ast.unparse(node)}`, and {cut} cuts the graph. Call backward on "
                         "the tensor before it was cut from the graph."]
+        if depth >= _MAX_DEPTH:
+            return []
         names = [n.id for n in ast.walk(value_node)
                  if isinstance(n, ast.Name) and isinstance(_lookup(frame, n.id), Tensor)]
         found: list[str] = []
         for name in dict.fromkeys(names):
-            found.extend(self.trace(name, frame, depth))
+            found.extend(self.trace(name, frame, depth + 1))
         if found:
             used = ", ".join(f"`{n}`" for n in dict.fromkeys(names))
             found.insert(0, f"{called} was computed at {self.where(stmt)} from {used}.")

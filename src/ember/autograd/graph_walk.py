@@ -100,18 +100,9 @@ def root_edge(t: Tensor) -> tuple[Node, int] | None:
 def engine_order(starts: list[Node]) -> list[Node]:
     """The nodes reachable from ``starts``, each after every node that feeds it a gradient:
     the order the engine can run them (Kahn's algorithm over the same dependency counts)."""
-    deps: dict[Node, int] = {node: 0 for node in starts}
-    stack = list(deps)
-    while stack:
-        node = stack.pop()
-        for nxt in node._next:
-            if nxt is None:
-                continue
-            if nxt in deps:
-                deps[nxt] += 1
-            else:
-                deps[nxt] = 1
-                stack.append(nxt)
+    from .engine import _count_dependencies
+
+    deps = _count_dependencies(starts)
     order = []
     # the same stack discipline as the engine, so the numbering is the order it runs them in
     ready = [n for n in dict.fromkeys(starts) if deps[n] == 0]
