@@ -60,7 +60,7 @@ def test_every_primitive_declares_its_formula() -> None:
 def test_formula_names_the_forward_inputs(name: str, cls: type) -> None:
     formula = cls.__dict__["formula"]
     assert isinstance(formula, dict) and formula
-    args = forward_arg_names(cls) or ["tensors"]  # cat and stack take a sequence
+    args = forward_arg_names(cls) or ("tensors",)  # cat and stack take a sequence
     assert set(formula) <= set(args) | {"base", "tensors"}, (name, formula, args)
     assert all(isinstance(text, str) and text for text in formula.values())
 

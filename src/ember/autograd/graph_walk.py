@@ -10,6 +10,7 @@ it is asked for.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import sys
 from collections.abc import Iterable
@@ -227,15 +228,18 @@ def saved_of(node: Node, leaf_names: dict | None = None,
     return result
 
 
-def forward_arg_names(cls: type) -> list[str]:
+@functools.cache
+def forward_arg_names(cls: type) -> tuple[str, ...]:
+    """The names of an op's forward arguments after ``ctx`` (its inputs, then its params)."""
     forward = getattr(cls, "forward", None)
     if forward is None:
-        return []
+        return ()
     try:
         params = list(inspect.signature(forward).parameters.values())
     except (TypeError, ValueError):
-        return []
-    return [p.name for p in params[1:] if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        return ()
+    return tuple(p.name for p in params[1:]
+                 if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD))
 
 
 def params_of(node: Node) -> list[tuple[str, str]]:
