@@ -222,3 +222,13 @@ def test_without_graphviz_a_clear_message(monkeypatch) -> None:
         ember.autograd.graph.make_dot(z)
     bundle = d._repr_mimebundle_()
     assert "image/svg+xml" not in bundle and bundle["text/html"].startswith("<pre>")
+
+
+def test_inplace_through_a_view_draws_copyslices_with_shapes() -> None:
+    a = ember.ones(3, requires_grad=True)
+    y = a * 2
+    y[1:].mul_(3)
+    d = draw(y.sum())
+    assert [g.name for g in d.nodes] == ["SumBackward0", "torch::autograd::CopySlices",
+                                         "MulBackward0", "a"]
+    assert all(g.outputs[0] == ((3,), "float32") for g in d.nodes[1:])

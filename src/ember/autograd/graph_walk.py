@@ -293,6 +293,8 @@ def infer_metas(order: list[Node], edges: list[tuple[Node, int]],
             if input_meta is not None and input_meta[i] is not None:
                 shape, dtype = input_meta[i]
                 metas[(nxt, nr)] = (tuple(shape), _BY_NUMPY[np.dtype(dtype)].name)
+            elif i == 0 and getattr(node, "base_shape", None) is not None:  # CopySlices
+                metas[(nxt, nr)] = (tuple(node.base_shape), node.base_dtype.name)
             elif out is None:
                 continue
             elif isinstance(node, BinaryOp) or (isinstance(node, UnaryOp) and (
