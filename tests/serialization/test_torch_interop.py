@@ -232,6 +232,10 @@ def test_torch_files_ember_refuses_clearly() -> None:
         ember.load(torch_saved(torch.nn.Linear(2, 2)))  # a whole module: refused by default
     with pytest.raises(CheckpointError, match="no ember counterpart"):
         ember.load(torch_saved(torch.nn.Linear(2, 2)), weights_only=False)
+    script = io.BytesIO()
+    torch.jit.save(torch.jit.script(torch.nn.Linear(2, 2)), script)
+    with pytest.raises(CheckpointError, match="TorchScript archive"):
+        ember.load(script.getvalue())
     numpy_file = torch_saved({"a": np.ones(2)})
     with pytest.raises(CheckpointError, match="numpy._core.multiarray._reconstruct"):
         ember.load(numpy_file)  # as torch.load refuses it

@@ -125,7 +125,7 @@ class WeightsOnlyHooks:
             raise
         except Exception as error:
             raise fail(self.what, f"has invalid arguments for {_qualified_name(func)} "
-                                  f"({type(error).__name__}: {error})") from None
+                                  f"({type(error).__name__}: {str(error)[:200]})") from None
 
     def new(self, cls: Any, args: tuple, kwargs: dict) -> Any:
         if not isinstance(cls, type) or id(cls) not in self.user_ids:

@@ -144,8 +144,7 @@ def looks_like_safetensors(head: bytes, size: int) -> bool:
             and struct.unpack("<Q", head[:8])[0] <= size - 8)
 
 
-def _arrays(data: bytes, header: dict[str, Any], what: str) -> dict[str, np.ndarray]:
-    body = bytearray(data)  # one writable copy the tensors share
+def _arrays(body: bytearray, header: dict[str, Any], what: str) -> dict[str, np.ndarray]:
     spans = []
     for name, info in header.items():
         if not isinstance(info, dict) or set(info) != {"dtype", "shape", "data_offsets"}:
@@ -248,7 +247,8 @@ def load_safetensors(data: bytes, what: str) -> Any:
     metadata = header.pop("__metadata__", None) or {}
     if not isinstance(metadata, dict):
         raise fail(what, "has a safetensors __metadata__ that is not a JSON object")
-    reader = _Reader(_arrays(data[8 + size:], header, what), what)
+    body = bytearray(memoryview(data)[8 + size:])  # one writable copy the tensors share
+    reader = _Reader(_arrays(body, header, what), what)
     if _KEY not in metadata:
         return {name: reader.tensor(name) for name in sorted(reader.arrays)}
     try:
@@ -266,4 +266,4 @@ def load_safetensors(data: bytes, what: str) -> Any:
         raise fail(what, "nests its saved object too deeply") from None
     except Exception as error:  # malformed structure: KeyError, TypeError, ValueError, ...
         raise fail(what, f"has a corrupt ember structure ({type(error).__name__}: "
-                         f"{error})") from None
+                         f"{str(error)[:200]})") from None

@@ -319,6 +319,9 @@ def load_zip(file: IO[bytes], options: LoadOptions, mapped: Any = None) -> Any:
     reader = ZipReader(file, what)
     names = reader.names()
     prefix = names[0].split("/", 1)[0] if names else ""
+    if reader.has(f"{prefix}/constants.pkl"):
+        raise fail(what, "is a TorchScript archive (torch.jit.save), which ember cannot run; "
+                         "in torch, save the model's state_dict() instead")
     if not reader.has(f"{prefix}/data.pkl"):
         raise fail(what, "is a zip archive but not a checkpoint (it has no data.pkl record)")
     byteorder = "little"

@@ -153,7 +153,7 @@ class RestrictedUnpickler:
             raise fail(self.what, "nests values too deeply") from None
         except Exception as error:  # a malformed value: report the file, not our internals
             raise fail(self.what, f"has corrupt pickle data at byte {self.pos - start} "
-                                  f"({type(error).__name__}: {error})") from None
+                                  f"({type(error).__name__}: {str(error)[:200]})") from None
 
 
 def _unsupported(code: int) -> str:

@@ -154,9 +154,17 @@ class ZipReader:
         info = self._info(name)
         if info.compress_type == zipfile.ZIP_STORED:
             start, size = self.data_offset(name)
-            data = bytearray(size)
-            self.file.seek(start)
-            if self.file.readinto(data) != size:
+            try:
+                self.file.seek(start)
+                if hasattr(self.file, "readinto"):
+                    data = bytearray(size)
+                    complete = self.file.readinto(data) == size
+                else:
+                    data = bytearray(self.file.read(size))
+                    complete = len(data) == size
+            except Exception as error:
+                raise fail(self.what, f"is damaged ({_describe(error)})") from None
+            if not complete:
                 raise fail(self.what, f"is truncated in record {name!r}")
             if zlib.crc32(data) != info.CRC:
                 raise fail(self.what, f"is corrupt: record {name!r} fails its CRC check")
@@ -168,4 +176,5 @@ class ZipReader:
 
 
 def _describe(error: BaseException) -> str:
-    return f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+    text = str(error)[:200]
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
