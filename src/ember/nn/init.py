@@ -95,7 +95,7 @@ def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float 
                   b: float = 2.0, generator: Generator | None = None) -> Tensor:
     """Fills ``tensor`` from N(mean, std**2) restricted to [a, b] (by inverting the CDF, so
     there are no redraws)."""
-    from ..ops.nn.activation import erf_np
+    from ..ops.pointwise.special import erf_numpy
 
     if mean < a - 2 * std or mean > b + 2 * std:
         warnings.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. The "
@@ -106,7 +106,7 @@ def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float 
 
     low, high = cdf((a - mean) / std), cdf((b - mean) / std)
     u = _rng(generator).uniform(2 * low - 1, 2 * high - 1, tensor._data.shape)
-    values = _erfinv(u, erf_np) * std * math.sqrt(2.0) + mean
+    values = _erfinv(u, erf_numpy) * std * math.sqrt(2.0) + mean
     return _write(tensor, np.clip(values, a, b))
 
 

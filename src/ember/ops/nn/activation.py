@@ -1,6 +1,5 @@
 """Activations of ember.nn that torch records as nodes of their own (LeakyReluBackward0,
-GeluBackward0, ...), and the NumPy kernels of the special functions they need (erf, the normal
-CDF), which NumPy lacks.
+GeluBackward0, ...). The normal CDF GELU needs comes from ``pointwise/special.py``.
 
 Every backward is written with ember ops, so second-order gradients work. Where a derivative
 needs a function ember has no op for (the normal CDF of GELU), a small helper primitive below
@@ -17,44 +16,9 @@ import numpy as np
 
 from ..._tensor import Tensor
 from .._op import Primitive, UnaryOp, op
+from ..pointwise.special import normal_cdf
 from ..pointwise.where_division import where
 from ..samples import Sample, _values
-
-# --- special functions NumPy lacks -----------------------------------------------------------
-
-
-def _erfc_large(a: np.ndarray) -> np.ndarray:
-    """erfc(a) for a >= 3 by its continued fraction, accurate relative to the (tiny) result."""
-    f = a.copy()
-    for n in range(120, 0, -1):  # a loop over terms of the fraction, not over elements
-        f = a + (n / 2) / f
-    return np.exp(-a * a) / math.sqrt(math.pi) / f
-
-
-def erf_np(x: np.ndarray) -> np.ndarray:
-    """The error function, elementwise, to about 1e-15 (float64 throughout)."""
-    x64 = np.asarray(x, dtype=np.float64)
-    a = np.abs(x64)
-    small = a < 3.0
-    # a power series whose terms are all positive, so it does not cancel
-    xs = np.where(small, x64, 0.0)
-    term = xs.copy()
-    total = xs.copy()
-    x2 = 2 * xs * xs
-    for n in range(1, 100):
-        term = term * x2 / (2 * n + 1)
-        total = total + term
-    series = 2 / math.sqrt(math.pi) * np.exp(-xs * xs) * total
-    tail = 1 - _erfc_large(np.where(small, 3.0, a))
-    return np.where(small, series, np.sign(x64) * tail)
-
-
-def normal_cdf_np(x: np.ndarray) -> np.ndarray:
-    """The standard normal CDF, accurate also far in the left tail (where GELU needs it)."""
-    z = np.asarray(x, dtype=np.float64) / math.sqrt(2)
-    left = z < -3.0
-    tail = 0.5 * _erfc_large(np.where(left, -z, 3.0))
-    return np.where(left, tail, 0.5 * (1 + erf_np(np.where(left, 0.0, z))))
 
 
 def _like(result: np.ndarray, x: np.ndarray) -> np.ndarray:
@@ -141,7 +105,7 @@ class NormalCdf(UnaryOp):
 
     @staticmethod
     def forward(ctx: Any, x: np.ndarray) -> np.ndarray:
-        return _like(normal_cdf_np(x), x)
+        return normal_cdf(x)
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
@@ -174,6 +138,7 @@ def _gelu_samples(cls: type) -> list[Sample]:
 class Gelu(UnaryOp):
     save_inputs = True
     elementwise = True
+    cdf: np.ndarray | None = None  # Phi(x) from the forward, which backward needs again
 
     @staticmethod
     def forward(ctx: Any, x: np.ndarray, approximate: str = "none") -> np.ndarray:
@@ -182,7 +147,8 @@ class Gelu(UnaryOp):
         if approximate == "tanh":
             inner = _TANH_K * (x + _TANH_C * x * x * x)
             return _like(0.5 * x * (1 + np.tanh(inner)), x)
-        return _like(x * normal_cdf_np(x), x)
+        ctx.cdf = normal_cdf(x)
+        return np.multiply(x, ctx.cdf)
 
     formula = {
         "x": "grad * (Phi(x) + x * phi(x)), Phi and phi the normal cdf and pdf (the tanh form's "
@@ -196,7 +162,41 @@ class Gelu(UnaryOp):
             t = ((x + x * x * x * _TANH_C) * _TANH_K).tanh()
             d_inner = (x * x * (3 * _TANH_C) + 1) * _TANH_K
             return grad * ((t + 1) * 0.5 + x * 0.5 * (1 - t * t) * d_inner)
-        return grad * (NormalCdf.apply(x) + x * _normal_pdf(x))
+        return GeluBackward.apply(grad, x, cdf=ctx.cdf)
+
+    def release(self, where: str | None) -> None:
+        super().release(where)
+        self.cdf = None
+
+
+@op("GeluBackwardBackward0")
+class GeluBackward(Primitive):
+    """``grad * (Phi(x) + x phi(x))``, exact GELU's gradient, in one pass over NumPy calls
+    (``cdf``, Phi(x), when the forward kept it)."""
+
+    save_inputs = True
+    elementwise = True
+
+    @staticmethod
+    def forward(ctx: Any, grad: np.ndarray, x: np.ndarray,
+                cdf: np.ndarray | None = None) -> np.ndarray:
+        flat = x.reshape(-1)  # 1-D, as out= needs arrays and NumPy gives 0-d results as scalars
+        out = np.multiply(flat, flat)
+        np.multiply(out, -0.5, out=out)
+        np.exp(out, out=out)
+        np.multiply(out, flat, out=out)
+        np.multiply(out, 1 / math.sqrt(2 * math.pi), out=out)
+        np.add(out, (normal_cdf(x) if cdf is None else cdf).reshape(-1), out=out)
+        np.multiply(out, grad.reshape(-1), out=out)
+        return out.reshape(x.shape)
+
+    @staticmethod
+    def backward(ctx: Any, gg: Tensor) -> tuple:
+        grad, x = ctx.saved_tensors
+        pdf = _normal_pdf(x)
+        grad_grad = gg * (NormalCdf.apply(x) + x * pdf) if ctx._next[0] else None
+        grad_x = gg * grad * pdf * (2 - x * x) if ctx._next[1] else None
+        return grad_grad, grad_x
 
 
 @op("SiluBackward0", samples=_act_samples(lambda lib, x: lib.nn.functional.silu(x)))
