@@ -14,8 +14,10 @@ from typing import Any
 
 import numpy as np
 
-from ..._tensor import Tensor
+from ..._tensor import Tensor, _make
+from ...autograd import grad_mode
 from .._op import Primitive, UnaryOp, op
+from ..pointwise import kernels
 from ..pointwise.special import normal_cdf
 from ..pointwise.where_division import where
 from ..samples import Sample, _values
@@ -35,6 +37,25 @@ def _check_float(x: np.ndarray, kernel: str) -> None:
 
 
 # --- activations -------------------------------------------------------------------------------
+# A backward run without create_graph (grad mode off) computes its formula in NumPy in a few
+# in-place passes and returns a plain tensor; with create_graph it uses the same formula in
+# ember ops, so that the gradient can be differentiated again.
+
+
+def _recording() -> bool:
+    return grad_mode.state.enabled
+
+
+def _select(mask: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``where(mask, a, b)`` for ``a``, ``b`` of one shape, as ``a * mask + b * ~mask`` when
+    both are finite (a product by a mask runs at memory speed, a select with a random mask
+    four to ten times slower); inf or nan would leak through the zero factor, so then a
+    select."""
+    if not (np.isfinite(a).all() and np.isfinite(b).all()):
+        return np.where(mask, a, b)
+    out = np.multiply(a, mask, out=np.empty_like(a))
+    other = np.multiply(b, ~mask, out=np.empty_like(b))
+    return np.add(out, other, out=out)
 
 
 def _act_samples(call: Any, edge: tuple = (0.0,), domain: str = "real") -> Any:
@@ -59,6 +80,8 @@ class LeakyRelu(UnaryOp):
     def forward(ctx: Any, x: np.ndarray, negative_slope: float = 0.01) -> np.ndarray:
         _check_float(x, "leaky_relu_cpu")
         ctx.negative_slope = negative_slope
+        if 0 <= negative_slope <= 1:  # then max(x, slope * x) is the select, in two passes
+            return np.maximum(x, np.multiply(x, negative_slope, dtype=x.dtype))
         return _like(np.where(x > 0, x, x * negative_slope), x)
 
     formula = {"x": "grad * where(x > 0, 1, negative_slope)"}
@@ -66,6 +89,10 @@ class LeakyRelu(UnaryOp):
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         (x,) = ctx.saved_tensors
+        if not _recording():
+            g = grad._data
+            return _make(_select(x._data > 0, g, np.multiply(g, ctx.negative_slope,
+                                                             dtype=g.dtype)))
         return where((x > 0), grad, grad * ctx.negative_slope)
 
 
@@ -81,15 +108,27 @@ class Elu(UnaryOp):
                 input_scale: float = 1.0) -> np.ndarray:
         _check_float(x, "elu_cpu")
         ctx.alpha, ctx.scale, ctx.input_scale = alpha, scale, input_scale
-        with np.errstate(over="ignore"):
-            neg = alpha * np.expm1(np.minimum(x, 0) * input_scale)
-        return _like(scale * np.where(x > 0, x, neg), x)
+        negative = np.minimum(x, 0, out=np.empty_like(x))
+        np.multiply(negative, input_scale, out=negative)
+        negative = kernels.expm1_nonpositive(negative)
+        np.multiply(negative, alpha, out=negative)
+        out = _select(x > 0, x, negative)
+        return _like(out * scale if scale != 1 else out, x)
 
     formula = {"x": "grad * scale * where(x > 0, 1, alpha * input_scale * exp(x * input_scale))"}
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         (x,) = ctx.saved_tensors
+        if not _recording():
+            xd, g = x._data, grad._data
+            slope = np.minimum(xd, 0, out=np.empty_like(xd))
+            np.multiply(slope, ctx.input_scale, out=slope)
+            np.exp(slope, out=slope)
+            np.multiply(slope, ctx.alpha * ctx.input_scale * ctx.scale, out=slope)
+            np.multiply(slope, g, out=slope)
+            return _make(_like(_select(xd > 0, np.multiply(g, ctx.scale, dtype=g.dtype), slope),
+                               g))
         positive = x > 0
         # exp only of the non-positive part, so the unused branch cannot overflow into nan
         negative_part = x * (~positive)
@@ -207,20 +246,24 @@ class Silu(UnaryOp):
     @staticmethod
     def forward(ctx: Any, x: np.ndarray) -> np.ndarray:
         _check_float(x, "silu_cpu")
-        with np.errstate(over="ignore"):
-            return _like(x / (1 + np.exp(-x)), x)
+        out = kernels.sigmoid(x)
+        return np.multiply(out, x, out=out)
 
     formula = {"x": "grad * sigmoid(x) * (1 + x * (1 - sigmoid(x)))"}
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         (x,) = ctx.saved_tensors
+        if not _recording():  # grad * s * (x * (1 - s) + 1), s = sigmoid(x)
+            xd = x._data
+            s = kernels.sigmoid(xd)
+            out = np.subtract(1, s, out=np.empty_like(s))
+            np.multiply(out, xd, out=out)
+            np.add(out, 1, out=out)
+            np.multiply(out, s, out=out)
+            return _make(np.multiply(grad._data, out))
         s = x.sigmoid()
         return grad * s * (x * (1 - s) + 1)
-
-
-def _softplus_np(x: np.ndarray) -> np.ndarray:
-    return np.logaddexp(0, x)
 
 
 @op("MishBackward0", samples=_act_samples(lambda lib, x: lib.nn.functional.mish(x)))
@@ -231,13 +274,24 @@ class Mish(UnaryOp):
     @staticmethod
     def forward(ctx: Any, x: np.ndarray) -> np.ndarray:
         _check_float(x, "mish_cpu")
-        return _like(x * np.tanh(_softplus_np(x)), x)
+        out = np.tanh(kernels.softplus(x), out=np.empty_like(x))
+        return np.multiply(out, x, out=out)
 
     formula = {"x": "grad * (tanh(softplus(x)) + x * sigmoid(x) * (1 - tanh(softplus(x)) ** 2))"}
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         (x,) = ctx.saved_tensors
+        if not _recording():  # grad * (t + x sigmoid(x) (1 - t^2)), t = tanh(softplus(x))
+            xd = x._data
+            t = kernels.softplus(xd)
+            np.tanh(t, out=t)
+            out = np.multiply(t, t, out=np.empty_like(t))
+            np.subtract(1, out, out=out)
+            np.multiply(out, kernels.sigmoid(xd), out=out)
+            np.multiply(out, xd, out=out)
+            np.add(out, t, out=out)
+            return _make(np.multiply(grad._data, out))
         t = (-LogSigmoid.apply(-x)).tanh()  # tanh(softplus(x)): softplus(x) = -logsigmoid(-x)
         return grad * (t + x * x.sigmoid() * (1 - t * t))
 
@@ -252,14 +306,27 @@ class Softplus(UnaryOp):
     def forward(ctx: Any, x: np.ndarray, beta: float = 1.0, threshold: float = 20.0) -> np.ndarray:
         _check_float(x, "softplus_cpu")
         ctx.beta, ctx.threshold = beta, threshold
-        # above the threshold softplus is the identity, as in torch
-        return _like(np.where(x * beta > threshold, x, _softplus_np(x * beta) / beta), x)
+        z = np.multiply(x, beta, dtype=x.dtype) if beta != 1 else x
+        out = kernels.softplus(z)
+        if beta != 1:
+            out = out / beta
+        linear = z > threshold  # above the threshold softplus is the identity, as in torch
+        if linear.any():
+            out[linear] = x[linear]
+        return _like(out, x)
 
     formula = {"x": "grad * where(x * beta > threshold, 1, sigmoid(x * beta))"}
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         (x,) = ctx.saved_tensors
+        if not _recording():
+            z = np.multiply(x._data, ctx.beta, dtype=x._data.dtype)
+            out = np.multiply(grad._data, kernels.sigmoid(z))
+            linear = z > ctx.threshold
+            if linear.any():
+                out[linear] = np.broadcast_to(grad._data, out.shape)[linear]
+            return _make(out)
         linear = x * ctx.beta > ctx.threshold
         return where(linear, grad, grad * (x * ctx.beta).sigmoid())
 
@@ -282,6 +349,10 @@ class Hardtanh(UnaryOp):
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         (x,) = ctx.saved_tensors
+        if not _recording():  # grad where inside, grad * 0 outside (nan for an infinite grad)
+            inside = x._data > ctx.min_val
+            inside &= x._data < ctx.max_val
+            return _make(np.multiply(grad._data, inside, dtype=grad._data.dtype))
         inside = (x > ctx.min_val).bitwise_and(x < ctx.max_val)
         return where(inside, grad, grad * 0)
 
@@ -294,13 +365,15 @@ class LogSigmoid(UnaryOp):
     @staticmethod
     def forward(ctx: Any, x: np.ndarray) -> np.ndarray:
         _check_float(x, "log_sigmoid_forward")
-        return _like(-_softplus_np(-x), x)
+        return _like(np.negative(kernels.softplus(np.negative(x))), x)
 
     formula = {"x": "grad * sigmoid(-x)"}
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         (x,) = ctx.saved_tensors
+        if not _recording():
+            return _make(np.multiply(grad._data, kernels.sigmoid(np.negative(x._data))))
         return grad * (-x).sigmoid()
 
 

@@ -16,6 +16,7 @@ from ..._tensor import Tensor, _make
 from .._inplace import inplace_unary
 from .._op import BinaryOp, UnaryOp, op
 from ..samples import Sample, _values, unary_samples
+from . import kernels
 
 __all__ = ["exp", "log", "sqrt", "abs", "absolute", "sign", "sgn", "sin", "cos", "tanh",
            "sigmoid", "relu", "exp2", "expm1", "log2", "log10", "log1p", "rsqrt", "square",
@@ -198,10 +199,7 @@ class Sigmoid(UnaryOp):
 
     @staticmethod
     def forward(ctx: Any, x: np.ndarray) -> np.ndarray:
-        x = _floating(x)
-        # exp of a negative number only, so large |x| neither overflows nor loses precision
-        e = np.exp(-np.abs(x))
-        return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+        return kernels.sigmoid(_floating(x))
 
     formula = {"x": "grad * result * (1 - result)"}
 
@@ -513,7 +511,11 @@ class SigmoidBackward(BinaryOp):
 
     @staticmethod
     def forward(ctx: Any, grad: np.ndarray, out: np.ndarray) -> np.ndarray:
-        return grad * out * (1 - out)
+        result = np.subtract(1, out, out=np.empty_like(out))
+        np.multiply(result, out, out=result)
+        if result.shape != np.shape(grad):
+            return np.multiply(grad, result)
+        return np.multiply(grad, result, out=result)
 
     formula = {"grad": "gg * out * (1 - out)", "out": "gg * grad * (1 - 2 * out)"}
 
