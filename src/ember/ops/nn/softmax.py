@@ -7,7 +7,8 @@ from typing import Any
 import numpy as np
 
 from ... import _dtype as dt
-from ..._tensor import Tensor, wrap_dim
+from ..._tensor import Tensor, _make, wrap_dim
+from ...autograd import grad_mode
 from .._op import UnaryOp, op
 from ..samples import softmax_samples
 
@@ -36,15 +37,21 @@ class Softmax(UnaryOp):
         ctx.dim = dim
         if x.ndim == 0:
             return np.ones_like(x)
-        shifted = x - x.max(axis=dim, keepdims=True)
-        e = np.exp(shifted)
-        return e / e.sum(axis=dim, keepdims=True)
+        e = np.subtract(x, x.max(axis=dim, keepdims=True))
+        np.exp(e, out=e)
+        return np.divide(e, e.sum(axis=dim, keepdims=True), out=e)
 
     formula = {"x": "result * (grad - (grad * result).sum(dim, keepdim=True))"}
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         (out,) = ctx.saved_tensors
+        if not grad_mode.state.enabled:  # the same formula in place, when not differentiated
+            o, g = out._data, grad._data
+            result = np.multiply(g, o, out=np.empty_like(o))
+            total = result.sum(axis=ctx.dim, keepdims=True)
+            np.subtract(g, total, out=result)
+            return _make(np.multiply(result, o, out=result))
         return out * (grad - (grad * out).sum(ctx.dim, keepdim=True))
 
 
@@ -58,14 +65,20 @@ class LogSoftmax(UnaryOp):
         ctx.dim = dim
         if x.ndim == 0:
             return np.zeros_like(x)
-        shifted = x - x.max(axis=dim, keepdims=True)
-        return shifted - np.log(np.exp(shifted).sum(axis=dim, keepdims=True))
+        shifted = np.subtract(x, x.max(axis=dim, keepdims=True))
+        total = np.exp(shifted).sum(axis=dim, keepdims=True)
+        return np.subtract(shifted, np.log(total, out=total), out=shifted)
 
     formula = {"x": "grad - exp(result) * grad.sum(dim, keepdim=True)"}
 
     @staticmethod
     def backward(ctx: Any, grad: Tensor) -> Tensor:
         (out,) = ctx.saved_tensors
+        if not grad_mode.state.enabled:  # the same formula in place, when not differentiated
+            g = grad._data
+            result = np.exp(out._data, out=np.empty_like(out._data))
+            np.multiply(result, g.sum(axis=ctx.dim, keepdims=True), out=result)
+            return _make(np.subtract(g, result, out=result))
         return grad - out.exp() * grad.sum(ctx.dim, keepdim=True)
 
 
