@@ -18,6 +18,7 @@ from ...autograd import grad_mode
 from .._inplace import _check_cast, _stand_in, check_inplace, inplace_binary, write_result
 from .._op import BinaryOp, Primitive, broadcast_error, op
 from ..samples import Sample, _values, unary_samples, where_samples
+from . import kernels
 from .unary import zeros_of
 
 __all__ = ["where", "floor_divide", "remainder", "fmod"]
@@ -179,7 +180,11 @@ def _divide(a: np.ndarray, b: np.ndarray, mode: str) -> np.ndarray:
             q = q + ((np.remainder(a, b) != 0) & ((a < 0) != (b < 0)))
         return q
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.floor_divide(a, b) if mode == "floor" else np.trunc(a / b)
+        if mode == "trunc":
+            return np.trunc(a / b)
+        if a.dtype == np.float32:
+            return kernels.floor_divide_float32(a, b)
+        return np.floor_divide(a, b)
 
 
 def _check_division(a: np.ndarray, kernel: str) -> None:
@@ -257,9 +262,17 @@ def _remainder_kernel(a: Any, b: Any) -> np.ndarray:
             raise RuntimeError("ZeroDivisionError")
         return np.remainder(a, b)
     with np.errstate(divide="ignore", invalid="ignore"):
-        m = np.fmod(a, b)
-        # the sign of the divisor, but an exact zero stays +0 (Python would give -0.0)
-        return np.where((m != 0) & ((b < 0) != (m < 0)), m + b, m)
+        m = _fmod(a, b)
+        # the divisor's sign; an exact zero keeps fmod's (the dividend's), as torch
+        move = (b < 0) != (m < 0)
+        move &= m != 0
+        if not np.isfinite(b).all():  # an infinite divisor times False is nan, not 0
+            return np.where(move, m + b, m)
+        result = np.add(m, np.multiply(b, move, dtype=m.dtype))
+        zero = m == 0
+        if zero.any():  # x + 0 would turn fmod's -0.0 into +0.0
+            result[zero] = m[zero]
+        return result
 
 
 def _promoted_remainder(a: Any, b: Any) -> np.ndarray:
@@ -272,7 +285,13 @@ def _fmod_kernel(a: Any, b: Any) -> np.ndarray:
     if a.dtype.kind in "iu" and not b.all():
         raise RuntimeError("ZeroDivisionError")
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.fmod(a, b)
+        return _fmod(a, b)
+
+
+def _fmod(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    if a.dtype == np.float32:  # NumPy's float32 fmod is a scalar loop
+        return kernels.fmod_float32(a, b)
+    return np.fmod(a, b)
 
 
 def _binary_samples(call: Any, positive_rhs: bool = True) -> Any:
