@@ -46,18 +46,6 @@ def _recording() -> bool:
     return grad_mode.state.enabled
 
 
-def _select(mask: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """``where(mask, a, b)`` for ``a``, ``b`` of one shape, as ``a * mask + b * ~mask`` when
-    both are finite (a product by a mask runs at memory speed, a select with a random mask
-    four to ten times slower); inf or nan would leak through the zero factor, so then a
-    select."""
-    if not (np.isfinite(a).all() and np.isfinite(b).all()):
-        return np.where(mask, a, b)
-    out = np.multiply(a, mask, out=np.empty_like(a))
-    other = np.multiply(b, ~mask, out=np.empty_like(b))
-    return np.add(out, other, out=out)
-
-
 def _act_samples(call: Any, edge: tuple = (0.0,), domain: str = "real") -> Any:
     def make(cls: type) -> list[Sample]:
         samples = [Sample(call, (_values(shape, domain, i),), f"shape{shape}")
@@ -91,7 +79,7 @@ class LeakyRelu(UnaryOp):
         (x,) = ctx.saved_tensors
         if not _recording():
             g = grad._data
-            return _make(_select(x._data > 0, g, np.multiply(g, ctx.negative_slope,
+            return _make(kernels.select(x._data > 0, g, np.multiply(g, ctx.negative_slope,
                                                              dtype=g.dtype)))
         return where((x > 0), grad, grad * ctx.negative_slope)
 
@@ -112,7 +100,7 @@ class Elu(UnaryOp):
         np.multiply(negative, input_scale, out=negative)
         negative = kernels.expm1_nonpositive(negative)
         np.multiply(negative, alpha, out=negative)
-        out = _select(x > 0, x, negative)
+        out = kernels.select(x > 0, x, negative)
         return _like(out * scale if scale != 1 else out, x)
 
     formula = {"x": "grad * scale * where(x > 0, 1, alpha * input_scale * exp(x * input_scale))"}
@@ -127,8 +115,8 @@ class Elu(UnaryOp):
             np.exp(slope, out=slope)
             np.multiply(slope, ctx.alpha * ctx.input_scale * ctx.scale, out=slope)
             np.multiply(slope, g, out=slope)
-            return _make(_like(_select(xd > 0, np.multiply(g, ctx.scale, dtype=g.dtype), slope),
-                               g))
+            scaled = np.multiply(g, ctx.scale, dtype=g.dtype)
+            return _make(_like(kernels.select(xd > 0, scaled, slope), g))
         positive = x > 0
         # exp only of the non-positive part, so the unused branch cannot overflow into nan
         negative_part = x * (~positive)
@@ -309,10 +297,10 @@ class Softplus(UnaryOp):
         z = np.multiply(x, beta, dtype=x.dtype) if beta != 1 else x
         out = kernels.softplus(z)
         if beta != 1:
-            out = out / beta
+            np.divide(out, beta, out=out)
         linear = z > threshold  # above the threshold softplus is the identity, as in torch
         if linear.any():
-            out[linear] = x[linear]
+            out = kernels.select(linear, x, out, b_is_scratch=True)
         return _like(out, x)
 
     formula = {"x": "grad * where(x * beta > threshold, 1, sigmoid(x * beta))"}
@@ -322,10 +310,12 @@ class Softplus(UnaryOp):
         (x,) = ctx.saved_tensors
         if not _recording():
             z = np.multiply(x._data, ctx.beta, dtype=x._data.dtype)
-            out = np.multiply(grad._data, kernels.sigmoid(z))
+            out = kernels.sigmoid(z)
+            np.multiply(out, grad._data, out=out)
             linear = z > ctx.threshold
             if linear.any():
-                out[linear] = np.broadcast_to(grad._data, out.shape)[linear]
+                out = kernels.select(linear, np.broadcast_to(grad._data, out.shape), out,
+                                     b_is_scratch=True)
             return _make(out)
         linear = x * ctx.beta > ctx.threshold
         return where(linear, grad, grad * (x * ctx.beta).sigmoid())
