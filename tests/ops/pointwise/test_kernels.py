@@ -109,3 +109,18 @@ def test_activation_kernels() -> None:
         np.testing.assert_allclose(kernels.expm1_nonpositive(negative),
                                    np.expm1(negative.astype(np.float64)),
                                    rtol=6e-7 if dtype == F32 else 2e-15, atol=0)
+
+
+@pytest.mark.parametrize("kernel, reference", [(kernels.cosh_float32, np.cosh)])
+def test_hyperbolic_kernels(kernel: object, reference: object) -> None:
+    logs = np.geomspace(1e-37, 95, 20000)
+    x = np.concatenate([np.linspace(-95, 95, 40001), logs, -logs]).astype(F32)
+    with np.errstate(over="ignore"):
+        expected = reference(x.astype(np.float64))
+        got = kernel(x)
+    finite = np.abs(expected) < np.finfo(F32).max
+    assert _ulps(got[finite], expected[finite]).max() <= 4
+    assert np.isinf(got[~finite]).all()
+    special = np.array([0.0, -0.0, INF, -INF, NAN], F32)
+    assert _same_bits(kernel(special), reference(special)).all()
+    assert kernel(np.array(0.5, F32)).shape == ()

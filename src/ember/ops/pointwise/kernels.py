@@ -258,3 +258,30 @@ def floor_divide_float32(x: np.ndarray, y: np.ndarray) -> np.ndarray:
             xb, yb = np.broadcast_arrays(x, y)
             floor[zero] = xb[zero] / yb[zero]
     return floor
+
+
+# --- cosh of float32 from exp --------------------------------------------------------------------
+
+# beyond this exp(|x|) overflows while cosh (half of it) still fits in float32
+_EXP_OVERFLOW = _f32(88.5)
+
+
+def _fix_overflow_band(out: np.ndarray, x: np.ndarray, exact: np.ufunc) -> np.ndarray:
+    band = np.abs(x) > _EXP_OVERFLOW
+    if band.any():
+        with np.errstate(over="ignore"):
+            out[band] = exact(x[band])
+    return out
+
+
+@_on_arrays
+def cosh_float32(x: np.ndarray) -> np.ndarray:
+    """``(e + 1/e) / 2``, e = exp(|x|): no cancellation. NumPy's float32 cosh is a scalar loop,
+    six times slower than torch's."""
+    e = np.abs(x)
+    with np.errstate(over="ignore"):
+        np.exp(e, out=e)
+    out = np.reciprocal(e)
+    np.add(out, e, out=out)
+    np.multiply(out, _f32(0.5), out=out)
+    return _fix_overflow_band(out, x, np.cosh)

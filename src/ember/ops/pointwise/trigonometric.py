@@ -11,6 +11,7 @@ import numpy as np
 from ..._tensor import Tensor
 from .._op import UnaryOp, op
 from ..samples import unary_samples
+from . import kernels
 from .unary import _floating, _inplace
 
 __all__ = ["tan", "asin", "acos", "atan", "sinh", "cosh", "asinh", "acosh", "atanh", "arcsin",
@@ -116,8 +117,11 @@ class Cosh(UnaryOp):
 
     @staticmethod
     def forward(ctx: Any, x: np.ndarray) -> np.ndarray:
+        x = _floating(x)
+        if x.dtype == np.float32:
+            return kernels.cosh_float32(x)
         with np.errstate(over="ignore"):
-            return np.cosh(_floating(x))
+            return np.cosh(x)
 
     formula = {"x": "grad * sinh(x)"}
 
