@@ -124,3 +124,31 @@ def test_hyperbolic_kernels(kernel: object, reference: object) -> None:
     special = np.array([0.0, -0.0, INF, -INF, NAN], F32)
     assert _same_bits(kernel(special), reference(special)).all()
     assert kernel(np.array(0.5, F32)).shape == ()
+
+
+def _both_signs(low: float, high: float) -> np.ndarray:
+    logs = np.geomspace(low, high, 20000)
+    return np.concatenate([logs, -logs])
+
+
+@pytest.mark.parametrize("kernel, reference, points", [
+    (kernels.log1p_float32, np.log1p,
+     np.concatenate([np.geomspace(1e-38, 1e6, 20000), -np.geomspace(1e-38, 1, 20000),
+                     np.linspace(-1, 10, 20001)])),
+    (kernels.expm1_float32, np.expm1,
+     np.concatenate([np.linspace(-100, 88, 40001), _both_signs(1e-38, 88)])),
+    (kernels.atanh_float32, np.arctanh,
+     np.concatenate([np.linspace(-1, 1, 40001), _both_signs(1e-38, 1)])),
+])
+def test_log1p_expm1_atanh(kernel: object, reference: object, points: np.ndarray) -> None:
+    x = points.astype(F32)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        expected = reference(x.astype(np.float64))
+        got = kernel(x)
+        finite = np.isfinite(expected) & (np.abs(expected) < np.finfo(F32).max)
+        assert _ulps(got[finite], expected[finite]).max() <= 6
+        special = np.array([0.0, -0.0, INF, -INF, NAN, 1.0, -1.0, 2.0, -2.0, 1e-45, -1e-45], F32)
+        expected = reference(special)
+        exact = ~np.isfinite(expected) | (np.abs(expected) < np.finfo(F32).tiny)
+        assert _same_bits(kernel(special)[exact], expected[exact]).all()
+    assert kernel(np.array(0.5, F32)).shape == ()

@@ -217,6 +217,8 @@ class GeluBackward(Primitive):
         np.multiply(out, grad.reshape(-1), out=out)
         return out.reshape(x.shape)
 
+    formula = {"grad": "gg * (Phi(x) + x * phi(x))", "x": "gg * grad * phi(x) * (2 - x ** 2)"}
+
     @staticmethod
     def backward(ctx: Any, gg: Tensor) -> tuple:
         grad, x = ctx.saved_tensors

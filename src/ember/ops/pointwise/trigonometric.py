@@ -176,8 +176,11 @@ class Atanh(UnaryOp):
 
     @staticmethod
     def forward(ctx: Any, x: np.ndarray) -> np.ndarray:
+        x = _floating(x)
+        if x.dtype == np.float32:
+            return kernels.atanh_float32(x)
         with np.errstate(divide="ignore", invalid="ignore"):
-            return np.arctanh(_floating(x))
+            return np.arctanh(x)
 
     formula = {"x": "grad / (1 - x ** 2)"}
 

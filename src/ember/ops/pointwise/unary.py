@@ -257,8 +257,11 @@ class Expm1(UnaryOp):
 
     @staticmethod
     def forward(ctx: Any, x: np.ndarray) -> np.ndarray:
+        x = _floating(x)
+        if x.dtype == np.float32:
+            return kernels.expm1_float32(x)
         with np.errstate(over="ignore"):
-            return np.expm1(_floating(x))
+            return np.expm1(x)
 
     formula = {"x": "grad * (result + 1)"}
 
@@ -314,8 +317,11 @@ class Log1p(UnaryOp):
 
     @staticmethod
     def forward(ctx: Any, x: np.ndarray) -> np.ndarray:
+        x = _floating(x)
+        if x.dtype == np.float32:
+            return kernels.log1p_float32(x)
         with np.errstate(divide="ignore", invalid="ignore"):
-            return np.log1p(_floating(x))
+            return np.log1p(x)
 
     formula = {"x": "grad / (x + 1)"}
 
