@@ -79,6 +79,7 @@ from ._creation import (
     randn_like, randperm, seed, set_rng_state, tensor, zeros, zeros_like,
 )
 from . import backends, cuda, func, linalg, nn, optim, utils
+from . import distributed, multiprocessing
 from .serialization import load, save
 
 

@@ -2,7 +2,8 @@
 
 ``python -m ember`` (or ``python -m ember train``) trains a small network on the 8x8 digits
 shipped with ember and writes a loss/accuracy plot and the trained weights;
-``python -m ember tour`` replays the seed notebook's autograd walkthrough.
+``python -m ember tour`` replays the seed notebook's autograd walkthrough;
+``python -m ember --nproc 2`` trains the same model data-parallel on two MPI processes.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ def main(argv: list[str] | None = None) -> int:
     tour.add_argument("--explain", action="store_true",
                       help="narrate the backward passes node by node, with numbers")
     args = parser.parse_args(argv)
+    if args.command != "tour" and args.nproc > 1 and train.launched_ranks() is None:
+        return train.launch(args.nproc, sys.argv[1:] if argv is None else list(argv))
     if args.command == "tour":
         from .tour import run
 

@@ -3,6 +3,12 @@
 Written exactly as a PyTorch training script would be (``ember`` in place of ``torch``):
 a Dataset and DataLoader, an nn.Module, a loss, an optimizer with a learning-rate schedule,
 then evaluation on held-out digits, a loss/accuracy plot and the trained weights.
+
+Started as several MPI ranks (``python -m ember --nproc 2``, or under mpiexec), it trains
+data-parallel, as a torch script does under torchrun: a DistributedSampler gives each rank its
+share of every batch (the global batch stays ``batch_size``), DistributedDataParallel averages
+the gradients, and rank 0 writes the outputs. The sampler's order is the same at any number of
+ranks, so the updates and the test accuracy match one process up to float rounding.
 """
 
 from __future__ import annotations
@@ -16,11 +22,12 @@ from typing import Any
 import numpy as np
 
 import ember
+from ember import distributed as dist
 from ember import nn
 from ember.datasets import load_digits
-from ember.utils.data import DataLoader, TensorDataset
+from ember.utils.data import DataLoader, DistributedSampler, TensorDataset
 
-__all__ = ["build_model", "train", "add_arguments"]
+__all__ = ["build_model", "train", "add_arguments", "launch"]
 
 
 def build_model(kind: str) -> nn.Module:
@@ -114,20 +121,27 @@ def train(model_kind: str = "mlp", epochs: int = 30, lr: float = 3e-3, batch_siz
         progress (bool): show a progress bar (tqdm).
     """
     start = time.perf_counter()
+    world, rank = _join_ranks()
+    if batch_size % world:
+        raise ValueError(f"batch size {batch_size} does not split over {world} processes")
     ember.manual_seed(seed)
     train_set, test_set = _datasets(seed)
-    train_loader = DataLoader(train_set, batch_size=batch_size, shuffle=True,
-                              generator=ember.Generator().manual_seed(seed))
+    # each rank takes every world-th example of one shuffled order: global batch k is the
+    # same set of examples at any number of ranks
+    sampler = DistributedSampler(train_set, num_replicas=world, rank=rank, seed=seed)
+    train_loader = DataLoader(train_set, batch_size=batch_size // world, sampler=sampler)
     eval_train = DataLoader(train_set, batch_size=512)
     test_loader = DataLoader(test_set, batch_size=512)
-    model = build_model(model_kind)
+    net = build_model(model_kind)
+    model = nn.parallel.DistributedDataParallel(net) if world > 1 else net
     loss_fn = nn.CrossEntropyLoss()
     optimizer = ember.optim.Adam(model.parameters(), lr=lr)
     scheduler = ember.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=epochs)
     history: dict[str, list] = {"train_loss": [], "train_acc": [], "test_loss": [],
                                 "test_acc": []}
-    bar = _progress(range(epochs), progress)
-    for _ in bar:
+    bar = _progress(range(epochs), progress and rank == 0)
+    for epoch in bar:
+        sampler.set_epoch(epoch)
         model.train()
         for x, y in train_loader:
             optimizer.zero_grad()
@@ -136,22 +150,35 @@ def train(model_kind: str = "mlp", epochs: int = 30, lr: float = 3e-3, batch_siz
             optimizer.step()
         scheduler.step()
         for split, loader in (("train", eval_train), ("test", test_loader)):
-            split_loss, split_acc = _evaluate(model, loader, loss_fn)
+            split_loss, split_acc = _evaluate(net, loader, loss_fn)
             history[f"{split}_loss"].append(split_loss)
             history[f"{split}_acc"].append(split_acc)
         if hasattr(bar, "set_postfix"):
             bar.set_postfix(loss=f"{history['train_loss'][-1]:.3f}",
                             acc=f"{history['test_acc'][-1]:.3f}")
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    plotted = _plot(history, out / "metrics.png")
-    ember.save(model.state_dict(), out / "model.safetensors")
-    metrics = {"model": model_kind, "epochs": epochs, "test_accuracy": history["test_acc"][-1],
-               "test_loss": history["test_loss"][-1], "seconds": time.perf_counter() - start,
-               "plot": str(out / "metrics.png") if plotted else None,
+    metrics = {"model": model_kind, "epochs": epochs, "processes": world,
+               "test_accuracy": history["test_acc"][-1], "test_loss": history["test_loss"][-1],
+               "seconds": time.perf_counter() - start, "plot": None,
                "weights": str(out / "model.safetensors"), "history": history}
-    (out / "metrics.json").write_text(json.dumps(metrics, indent=2))
+    if rank == 0:  # every rank holds the same weights; one writes them
+        out.mkdir(parents=True, exist_ok=True)
+        if _plot(history, out / "metrics.png"):
+            metrics["plot"] = str(out / "metrics.png")
+        ember.save(net.state_dict(), out / "model.safetensors")
+        (out / "metrics.json").write_text(json.dumps(metrics, indent=2))
     return metrics
+
+
+def _join_ranks() -> tuple[int, int]:
+    """(world size, rank): joins the process group when started as several ranks."""
+    if dist.is_initialized():
+        return dist.get_world_size(), dist.get_rank()
+    launched = dist._mpi.launcher_env()
+    if launched is None or launched[1] == 1:
+        return 1, 0
+    dist.init_process_group("gloo")
+    return dist.get_world_size(), dist.get_rank()
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -165,13 +192,37 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="output folder for the plot, weights and metrics (default: out)")
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    parser.add_argument("--nproc", type=int, default=1,
+                        help="train data-parallel on this many processes, started with "
+                             "mpiexec (default: 1; needs ember[distributed])")
+
+
+def launched_ranks() -> tuple[int, int, int] | None:
+    """(rank, world size, local rank) when mpiexec started this process, else None."""
+    return dist._mpi.launcher_env()
+
+
+def launch(nproc: int, argv: list[str]) -> int:
+    """Runs ``python -m ember ARGV`` as ``nproc`` MPI ranks; returns mpiexec's exit code."""
+    import subprocess
+    import sys
+
+    command = dist._mpi.mpiexec_command(
+        nproc, [sys.executable, "-m", "ember.distributed._rank_main", "-m", "ember", *argv])
+    return subprocess.run(command, env=dist._mpi.launch_env(nprocs=nproc)).returncode
 
 
 def run(args: argparse.Namespace) -> int:
+    launched = launched_ranks()
+    if launched is not None and args.nproc not in (1, launched[1]):
+        raise SystemExit(f"--nproc {args.nproc} inside an MPI job of {launched[1]} processes")
     metrics = train(args.model, args.epochs, args.lr, args.batch_size, args.out, args.seed,
                     progress=not args.no_progress)
+    if dist.is_initialized() and dist.get_rank() != 0:
+        return 0
+    ranks = f", {metrics['processes']} processes" if metrics["processes"] > 1 else ""
     print(f"test accuracy: {metrics['test_accuracy']:.2%} ({metrics['model']}, "
-          f"{metrics['epochs']} epochs, {metrics['seconds']:.1f} s)")
+          f"{metrics['epochs']} epochs{ranks}, {metrics['seconds']:.1f} s)")
     if metrics["plot"]:
         print(f"loss/accuracy plot: {metrics['plot']}")
     else:

@@ -1,5 +1,6 @@
 """The layers of ember.nn, one family per module."""
 
+from . import utils as utils  # torch.nn.modules.utils: consume_prefix_in_state_dict_if_present
 from .activation import (
     ELU,
     GELU,
