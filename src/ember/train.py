@@ -207,8 +207,11 @@ def launch(nproc: int, argv: list[str]) -> int:
     import subprocess
     import sys
 
-    command = dist._mpi.mpiexec_command(
-        nproc, [sys.executable, "-m", "ember.distributed._rank_main", "-m", "ember", *argv])
+    try:
+        command = dist._mpi.mpiexec_command(
+            nproc, [sys.executable, "-m", "ember.distributed._rank_main", "-m", "ember", *argv])
+    except RuntimeError as error:  # no mpiexec: say what to install
+        raise SystemExit(f"--nproc {nproc}: {error}") from error
     return subprocess.run(command, env=dist._mpi.launch_env(nprocs=nproc)).returncode
 
 

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import functools
 import os
+import queue
 import shutil
 import subprocess
 import sys
 import sysconfig
+import threading
 import time
 import traceback
 from collections.abc import Sequence
@@ -183,29 +185,93 @@ def launch_env(base: dict[str, str] | None = None, nprocs: int = 1) -> dict[str,
 
 def wait_all(MPI: Any, requests: list, timeout: float | None, what: str, rank: int,
              statuses: list | None = None) -> None:
-    """Waits for MPI requests, polling so that a deadline can be kept.
+    """Waits for MPI requests, raising ``DistBackendError`` after ``timeout`` seconds.
 
-    MPI's own blocking waits have no timeout: a rank whose peer died or never calls the
-    collective would hang there forever. Polling spins for the first millisecond (a collective
-    on one machine usually completes by then), then yields the core with growing sleeps, so
-    ranks that share a core with the one still computing do not slow it down.
+    MPI's own waits have no timeout: a rank whose peer exited or never calls the collective
+    would wait there forever. A collective that completes within a few microseconds is
+    caught by polling; a longer wait is handed to a helper thread blocked in ``MPI_Waitall``
+    (MPI's tight C loop: polling from Python adds milliseconds of latency whenever the
+    machine is busy), while this thread sleeps on an event with the deadline.
     """
-    if MPI.Request.Testall(requests, statuses):
+    deadline = time.perf_counter() + _SPIN_SECONDS
+    while time.perf_counter() < deadline:
+        if MPI.Request.Testall(requests, statuses):
+            return
+    waiter = _waiter(MPI)
+    if waiter is None:  # MPI runs without thread support: poll, yielding the core
+        _poll(MPI, requests, statuses, timeout, what, rank)
         return
+    done = waiter.submit(requests, statuses)
+    if not done.wait(timeout):
+        raise _timed_out(what, rank, timeout)
+    if done.error is not None:
+        raise done.error
+
+
+_SPIN_SECONDS = 100e-6
+
+
+def _timed_out(what: str, rank: int, timeout: float | None) -> DistBackendError:
+    return DistBackendError(
+        f"ember.distributed: {what} on rank {rank} timed out after {timeout:g} s waiting for "
+        f"the other ranks (one may have failed, exited, or not called {what}; the timeout is "
+        "init_process_group's timeout argument)")
+
+
+def _poll(MPI: Any, requests: list, statuses: list | None, timeout: float | None, what: str,
+          rank: int) -> None:
     start = time.monotonic()
     pause = 0.0
     while not MPI.Request.Testall(requests, statuses):
         elapsed = time.monotonic() - start
         if timeout is not None and elapsed > timeout:
-            raise DistBackendError(
-                f"ember.distributed: {what} on rank {rank} timed out after {timeout:g} s "
-                "waiting for the other ranks (one may have failed, exited, or not called "
-                f"{what}; the timeout is init_process_group's timeout argument)")
+            raise _timed_out(what, rank, timeout)
         if elapsed < 1e-3:
             _yield_core()
         else:
             pause = min(max(pause * 2, 2e-5), 1e-3)
             time.sleep(pause)
+
+
+class _Done(threading.Event):
+    error: BaseException | None = None
+
+
+class _Waiter:
+    """A daemon thread that blocks in ``MPI_Waitall`` on behalf of the main thread.
+
+    After a timeout it stays blocked on the stale requests (a timed-out job is ending); later
+    requests queue behind them and complete as MPI progresses them all."""
+
+    def __init__(self, MPI: Any) -> None:
+        self.MPI = MPI
+        self.jobs: queue.SimpleQueue = queue.SimpleQueue()
+        threading.Thread(target=self._run, name="ember-mpi-wait", daemon=True).start()
+
+    def submit(self, requests: list, statuses: list | None) -> _Done:
+        done = _Done()
+        self.jobs.put((requests, statuses, done))
+        return done
+
+    def _run(self) -> None:
+        while True:
+            requests, statuses, done = self.jobs.get()
+            try:
+                self.MPI.Request.Waitall(requests, statuses)
+            except BaseException as error:  # noqa: B036 - handed to the waiting thread
+                done.error = error
+            done.set()
+
+
+_waiters: dict[int, _Waiter | None] = {}
+
+
+def _waiter(MPI: Any) -> _Waiter | None:
+    key = id(MPI)
+    if key not in _waiters:
+        multiple = MPI.Query_thread() == MPI.THREAD_MULTIPLE
+        _waiters[key] = _Waiter(MPI) if multiple else None
+    return _waiters[key]
 
 
 _yield_core = getattr(os, "sched_yield", lambda: None)
