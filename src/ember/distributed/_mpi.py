@@ -171,12 +171,20 @@ def launch_env(base: dict[str, str] | None = None, nprocs: int = 1) -> dict[str,
         env.setdefault("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1")
     if nprocs > 1:
         env.setdefault("OMP_NUM_THREADS", "1")
-    # the ranks must import the same ember as this process, installed or not
+    # the ranks must import the same ember as this process, also when it runs from a source
+    # tree that is not installed
     src = str(Path(__file__).resolve().parents[2])
     paths = env.get("PYTHONPATH", "").split(os.pathsep) if env.get("PYTHONPATH") else []
-    if src not in paths:
+    if src not in paths and src not in _site_folders():
         env["PYTHONPATH"] = os.pathsep.join([src, *paths])
     return env
+
+
+def _site_folders() -> set[str]:
+    import site
+
+    folders = set(site.getsitepackages()) if hasattr(site, "getsitepackages") else set()
+    return {str(Path(f).resolve()) for f in folders}
 
 
 # ---------------------------------------------------------------------------------------------
