@@ -9,7 +9,9 @@ For each library and process count it reports:
 - for 2 processes, how much of the allreduce backward hides: with ``t_local`` the backward
   without communication (under ``no_sync()``), ``t_comm`` the allreduce of the same buckets
   alone and ``t_ddp`` the backward with DDP, the hidden share is
-  ``(t_local + t_comm - t_ddp) / t_comm`` (1: communication entirely overlapped; 0: none).
+  ``(t_local + t_comm - t_ddp) / t_comm`` (1: communication entirely overlapped; 0: none;
+  below 0: DDP's backward costs more than its two parts, from hook and copy overheads and
+  from waiting for the slower rank).
   The MLP's 69 KB of gradients fit in one bucket (torch's first bucket is 1 MiB), which
   starts only when backward is over, so it is measured with small buckets too.
 
@@ -17,7 +19,7 @@ Every process runs one BLAS thread (OMP_NUM_THREADS=1), so 1 and 2 processes use
 cores. Ranks are started with mpiexec (torch's ranks use gloo on 127.0.0.1). Steps are timed
 between barriers, medians over ``--steps``. Usage::
 
-    python bench/bench_distributed.py [--steps 300] [--quick] [--no-torch]
+    python bench/bench_distributed.py [--steps 200] [--rounds 3] [--quick] [--no-torch]
 """
 
 from __future__ import annotations
@@ -194,7 +196,7 @@ def _bucket_buffers(model: Any, lib: Any) -> list:
 # the driver
 
 
-def launch(lib_name: str, world: int, steps: int, bucket_mb: float | None,
+def launch(lib_name: str, world: int, bucket_mb: float | None, steps: int,
            port: int) -> dict[str, Any] | None:
     from ember.distributed import _mpi
 
@@ -216,41 +218,51 @@ def launch(lib_name: str, world: int, steps: int, bucket_mb: float | None,
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--steps", type=int, default=300)
-    parser.add_argument("--quick", action="store_true", help="50 steps")
+    parser.add_argument("--steps", type=int, default=200)
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="repeat every launch, interleaved; report the medians")
+    parser.add_argument("--quick", action="store_true", help="50 steps, 1 round")
     parser.add_argument("--no-torch", action="store_true")
     parser.add_argument("--worker", choices=("ember", "torch"), help=argparse.SUPPRESS)
     parser.add_argument("--bucket-mb", type=float, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    steps = 50 if args.quick else args.steps
+    steps, rounds = (50, 1) if args.quick else (args.steps, args.rounds)
     if args.worker:
         worker(args.worker, steps, args.bucket_mb)
         return
     libs = ["ember"] + ([] if args.no_torch else ["torch"])
-    small = 0.02  # MiB: the MLP's gradients in 4 buckets
+    small = 0.02  # MiB: the MLP's gradients in several buckets
+    cases = [(lib, world, bucket) for lib in libs
+             for world, bucket in ((1, None), (2, None), (2, small))]
     print(f"main model (MLP 64-128-64-10), global batch {GLOBAL_BATCH}, Adam; "
-          f"{os.cpu_count()} cores, 1 BLAS thread per process; medians of {steps} steps; "
-          f"load average {os.getloadavg()[0]:.1f} (other work on the machine skews the "
-          "2-process rows most)\n")
+          f"{os.cpu_count()} cores, 1 BLAS thread per process; medians of {steps} steps, "
+          f"median of {rounds} rounds; load average {os.getloadavg()[0]:.1f} (other work on "
+          "the machine skews the 2-process rows most)\n")
+    results: dict[tuple, list[dict]] = {case: [] for case in cases}
+    for round_ in range(rounds):
+        for i, case in enumerate(cases):
+            result = launch(*case, steps=steps, port=29600 + 10 * round_ + i)
+            if result is not None:
+                results[case].append(result)
     print(f"{'library':8} {'processes':>9} {'buckets':>14} {'steps/s':>8} {'speed-up':>8} "
           f"{'bwd local':>10} {'allreduce':>10} {'bwd DDP':>8} {'hidden':>7}")
-    for i, lib_name in enumerate(libs):
-        one = launch(lib_name, 1, steps, None, 29600 + i)
-        rows = [(1, None, one), (2, None, launch(lib_name, 2, steps, None, 29610 + i)),
-                (2, small, launch(lib_name, 2, steps, small, 29620 + i))]
-        for world, bucket_mb, result in rows:
-            if result is None:
-                continue
-            rate = 1e3 / result["step_ms"]
-            speedup = one["step_ms"] / result["step_ms"] if one else float("nan")
-            buckets = "-" if world == 1 else (
-                f"{result.get('buckets') or '?'} x "
-                + ("default" if bucket_mb is None else f"{bucket_mb:g} MiB"))
-            line = f"{lib_name:8} {world:>9} {buckets:>14} {rate:>8.0f} {speedup:>7.2f}x"
-            if world > 1:
-                line += (f" {result['backward_local_ms']:>8.2f}ms {result['allreduce_ms']:>8.2f}ms"
-                         f" {result['backward_ddp_ms']:>6.2f}ms {result['hidden_share']:>6.0%}")
-            print(line, flush=True)
+    for lib, world, bucket_mb in cases:
+        runs = results[(lib, world, bucket_mb)]
+        if not runs:
+            continue
+        row = {key: statistics.median(r[key] for r in runs) for key in runs[0]
+               if isinstance(runs[0][key], float)}
+        one = results[(lib, 1, None)]
+        one_ms = statistics.median(r["step_ms"] for r in one) if one else float("nan")
+        buckets = "-" if world == 1 else (
+            f"{runs[0].get('buckets', '?')} x "
+            + ("default" if bucket_mb is None else f"{bucket_mb:g} MiB"))
+        line = (f"{lib:8} {world:>9} {buckets:>14} {1e3 / row['step_ms']:>8.0f} "
+                f"{one_ms / row['step_ms']:>7.2f}x")
+        if world > 1:
+            line += (f" {row['backward_local_ms']:>8.2f}ms {row['allreduce_ms']:>8.2f}ms"
+                     f" {row['backward_ddp_ms']:>6.2f}ms {row['hidden_share']:>6.0%}")
+        print(line, flush=True)
     print(f"\nload average at the end: {os.getloadavg()[0]:.1f}")
 
 

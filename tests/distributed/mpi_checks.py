@@ -131,6 +131,7 @@ def broadcast(rank: int, world: int) -> None:
     dist.broadcast(t, group_src=world - 1)
     equal(t, data(world - 1))
     raises(ValueError, lambda: dist.broadcast(ember.ones(1), src=world), "not part of group")
+    raises(ValueError, lambda: dist.broadcast(ember.ones(1)), "Must specify")
 
 
 @check

@@ -102,13 +102,16 @@ def _run(work: Work, async_op: bool) -> Work | None:
 
 
 def _group_rank(pg: ProcessGroup, global_rank: int | None, group_rank: int | None,
-                what: str, name: str) -> int:
-    """A peer's rank within ``pg``, from a global rank or a group rank."""
+                what: str, name: str, required: bool = False) -> int:
+    """A peer's rank within ``pg``, from a global rank or a group rank (global rank 0 when
+    neither is given, unless ``required``)."""
     if group_rank is not None:
         if global_rank is not None:
-            raise ValueError(f"Can not specify both {what} and group_{what}")
+            raise ValueError("Can't specify both group_rank and global_rank")
         rank = int(group_rank)
     else:
+        if global_rank is None and required:
+            raise ValueError("Must specify global_rank or group_rank")
         global_rank = 0 if global_rank is None else int(global_rank)
         if global_rank not in pg._global_ranks:
             raise ValueError(f"Global rank {global_rank} is not part of group {pg}")
@@ -184,7 +187,7 @@ def broadcast(tensor: Tensor, src: int | None = None, group: ProcessGroup | None
     pg = resolve_group(group)
     if pg is None:
         return warn_not_in_group("broadcast")
-    root = _group_rank(pg, src, group_src, "src", "broadcast")
+    root = _group_rank(pg, src, group_src, "src", "broadcast", required=True)
     buffer, target = _inplace(tensor, "broadcast")
     request = pg._comm.Ibcast(buffer, root=root)
     finish = (lambda: _write_back([(buffer, target)])) if target is not None else None
@@ -200,7 +203,7 @@ def reduce(tensor: Tensor, dst: int | None = None, op: Any = ReduceOp.SUM,
     pg = resolve_group(group)
     if pg is None:
         return warn_not_in_group("reduce")
-    root = _group_rank(pg, dst, group_dst, "dst", "reduce")
+    root = _group_rank(pg, dst, group_dst, "dst", "reduce", required=True)
     MPI = _state.MPI
     if pg.rank() == root:
         buffer, target = _inplace(tensor, "reduce")

@@ -21,7 +21,7 @@ def isend(tensor: Tensor, dst: int | None = None, group: ProcessGroup | None = N
     pg = resolve_group(group)
     if pg is None:
         return warn_not_in_group("isend")
-    peer = _group_rank(pg, dst, group_dst, "dst", "send")
+    peer = _group_rank(pg, dst, group_dst, "dst", "send", required=True)
     if peer == pg.rank():
         raise ValueError("Invalid destination rank: destination rank should not be the same "
                          "as the rank of the current process.")
