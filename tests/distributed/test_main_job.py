@@ -17,7 +17,7 @@ from . import helpers
 
 @helpers.requires_mpi
 def test_two_processes_train_like_one(tmp_path: Path, capsys) -> None:
-    args = ["--epochs", "2", "--no-progress", "--batch-size", "64"]
+    args = ["--epochs", "1", "--no-progress", "--batch-size", "64"]
     assert main([*args, "--out", str(tmp_path / "one")]) == 0
     one_line = capsys.readouterr().out.splitlines()[0]
     result = helpers.run([sys.executable, "-m", "ember", *args, "--nproc", "2",

@@ -166,7 +166,8 @@ def all_reduce(tensor: Tensor, op: Any = ReduceOp.SUM, group: ProcessGroup | Non
     _check_tensor(tensor, "tensor")
     pg = resolve_group(group)
     if pg is None:
-        return warn_not_in_group("all_reduce")
+        warn_not_in_group("all_reduce")
+        return None
     buffer, target = _inplace(tensor, "all_reduce")
     mpi_op, average = _mpi_op(op, buffer.dtype, "all_reduce")
     request = pg._comm.Iallreduce(_state.MPI.IN_PLACE, buffer, mpi_op)
@@ -186,7 +187,8 @@ def broadcast(tensor: Tensor, src: int | None = None, group: ProcessGroup | None
     _check_tensor(tensor, "tensor")
     pg = resolve_group(group)
     if pg is None:
-        return warn_not_in_group("broadcast")
+        warn_not_in_group("broadcast")
+        return None
     root = _group_rank(pg, src, group_src, "src", "broadcast", required=True)
     buffer, target = _inplace(tensor, "broadcast")
     request = pg._comm.Ibcast(buffer, root=root)
@@ -202,7 +204,8 @@ def reduce(tensor: Tensor, dst: int | None = None, op: Any = ReduceOp.SUM,
     _check_tensor(tensor, "tensor")
     pg = resolve_group(group)
     if pg is None:
-        return warn_not_in_group("reduce")
+        warn_not_in_group("reduce")
+        return None
     root = _group_rank(pg, dst, group_dst, "dst", "reduce", required=True)
     MPI = _state.MPI
     if pg.rank() == root:
@@ -234,7 +237,8 @@ def all_gather(tensor_list: list[Tensor], tensor: Tensor, group: ProcessGroup | 
     _check_tensor(tensor, "tensor")
     pg = resolve_group(group)
     if pg is None:
-        return warn_not_in_group("all_gather")
+        warn_not_in_group("all_gather")
+        return None
     _check_length(outputs, pg, "all_gather", "output tensor")
     _check_like(outputs, tensor, "all_gather", "output")
     send = _readable(tensor)
@@ -256,7 +260,8 @@ def all_gather_into_tensor(output_tensor: Tensor, input_tensor: Tensor,
     _check_tensor(input_tensor, "input_tensor")
     pg = resolve_group(group)
     if pg is None:
-        return warn_not_in_group("all_gather_into_tensor")
+        warn_not_in_group("all_gather_into_tensor")
+        return None
     if (output_tensor._data.size != pg.size() * input_tensor._data.size
             or output_tensor.dtype != input_tensor.dtype):
         raise ValueError("output tensor size must be equal to world_size times input tensor "
@@ -276,7 +281,8 @@ def reduce_scatter(output: Tensor, input_list: list[Tensor], op: Any = ReduceOp.
     inputs = _check_list(input_list, "input_list")
     pg = resolve_group(group)
     if pg is None:
-        return warn_not_in_group("reduce_scatter")
+        warn_not_in_group("reduce_scatter")
+        return None
     _check_length(inputs, pg, "reduce_scatter", "input tensor")
     _check_like(inputs, output, "reduce_scatter", "input")
     send = np.stack([t._data for t in inputs])
@@ -292,7 +298,8 @@ def reduce_scatter_tensor(output: Tensor, input: Tensor, op: Any = ReduceOp.SUM,
     _check_tensor(input, "input")
     pg = resolve_group(group)
     if pg is None:
-        return warn_not_in_group("reduce_scatter_tensor")
+        warn_not_in_group("reduce_scatter_tensor")
+        return None
     if input._data.size != pg.size() * output._data.size or input.dtype != output.dtype:
         raise ValueError("input tensor must be the same size as output size times world size, "
                          "with the same dtype")
@@ -322,7 +329,8 @@ def gather(tensor: Tensor, gather_list: list[Tensor] | None = None, dst: int | N
     _check_tensor(tensor, "tensor")
     pg = resolve_group(group)
     if pg is None:
-        return warn_not_in_group("gather")
+        warn_not_in_group("gather")
+        return None
     root = _group_rank(pg, dst, group_dst, "dst", "gather")
     send = _readable(tensor)
     received = None
@@ -353,7 +361,8 @@ def scatter(tensor: Tensor, scatter_list: list[Tensor] | None = None, src: int |
     _check_tensor(tensor, "tensor")
     pg = resolve_group(group)
     if pg is None:
-        return warn_not_in_group("scatter")
+        warn_not_in_group("scatter")
+        return None
     root = _group_rank(pg, src, group_src, "src", "scatter")
     send = None
     if pg.rank() == root:
@@ -379,7 +388,8 @@ def all_to_all(output_tensor_list: list[Tensor], input_tensor_list: list[Tensor]
     inputs = _check_list(input_tensor_list, "input_tensor_list")
     pg = resolve_group(group)
     if pg is None:
-        return warn_not_in_group("all_to_all")
+        warn_not_in_group("all_to_all")
+        return None
     _check_length(outputs, pg, "all_to_all", "output tensor")
     _check_length(inputs, pg, "all_to_all", "input tensor")
     dtypes = {t._data.dtype for t in outputs + inputs}
@@ -409,7 +419,8 @@ def all_to_all_single(output: Tensor, input: Tensor,
     _check_tensor(input, "input")
     pg = resolve_group(group)
     if pg is None:
-        return warn_not_in_group("all_to_all_single")
+        warn_not_in_group("all_to_all_single")
+        return None
     send = _readable(input)
     buffer, target = _inplace(output, "all_to_all_single")
     send_counts = _split_counts(send, input_split_sizes, pg, "input")
@@ -449,7 +460,8 @@ def barrier(group: ProcessGroup | None = None, async_op: bool = False,
     """Waits until every rank of the group has reached this call."""
     pg = resolve_group(group)
     if pg is None:
-        return warn_not_in_group("barrier")
+        warn_not_in_group("barrier")
+        return None
     return _run(Work([pg._comm.Ibarrier()], pg, "barrier"), async_op)
 
 
@@ -459,6 +471,7 @@ def monitored_barrier(group: ProcessGroup | None = None, timeout: Any = None,
     arrive."""
     pg = resolve_group(group)
     if pg is None:
-        return warn_not_in_group("monitored_barrier")
+        warn_not_in_group("monitored_barrier")
+        return None
     Work([pg._comm.Ibarrier()], pg, "monitored_barrier").wait(timeout)
     return None

@@ -53,7 +53,8 @@ def all_gather_object(object_list: list[Any], obj: Any,
     order, on every rank."""
     pg = resolve_group(group)
     if pg is None:
-        return warn_not_in_group("all_gather_object")
+        warn_not_in_group("all_gather_object")
+        return None
     payload = _to_bytes(obj)
     sizes = np.empty(pg.size(), dtype=np.int64)
     _wait([pg._comm.Iallgather(np.array([payload.size], dtype=np.int64), sizes)], pg,
@@ -70,7 +71,8 @@ def gather_object(obj: Any, object_gather_list: list[Any] | None = None, dst: in
     """Gathers ``obj`` from every rank into ``object_gather_list`` on rank ``dst``."""
     pg = resolve_group(group)
     if pg is None:
-        return warn_not_in_group("gather_object")
+        warn_not_in_group("gather_object")
+        return None
     root = _group_rank(pg, dst, group_dst, "dst", "gather_object")
     is_root = pg.rank() == root
     if is_root and object_gather_list is None:
@@ -101,7 +103,8 @@ def broadcast_object_list(object_list: list[Any], src: int | None = None,
     lists must have the same length everywhere)."""
     pg = resolve_group(group)
     if pg is None:
-        return warn_not_in_group("broadcast_object_list")
+        warn_not_in_group("broadcast_object_list")
+        return None
     root = _group_rank(pg, src, group_src, "src", "broadcast_object_list")
     is_root = pg.rank() == root
     parts = [_to_bytes(obj) for obj in object_list] if is_root else []
@@ -125,7 +128,8 @@ def scatter_object_list(scatter_object_output_list: list[Any],
     ``scatter_object_output_list[0]``."""
     pg = resolve_group(group)
     if pg is None:
-        return warn_not_in_group("scatter_object_list")
+        warn_not_in_group("scatter_object_list")
+        return None
     if not isinstance(scatter_object_output_list, list) or not scatter_object_output_list:
         raise ValueError("Expected argument scatter_object_output_list to be a list of size at "
                          "least 1.")
@@ -155,7 +159,8 @@ def send_object_list(object_list: list[Any], dst: int | None = None,
     """Sends the objects of ``object_list`` to rank ``dst``."""
     pg = resolve_group(group)
     if pg is None:
-        return warn_not_in_group("send_object_list")
+        warn_not_in_group("send_object_list")
+        return None
     peer = _group_rank(pg, dst, group_dst, "dst", "send_object_list")
     parts = [_to_bytes(obj) for obj in object_list]
     sizes = np.array([p.size for p in parts], dtype=np.int64)

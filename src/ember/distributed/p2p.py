@@ -20,7 +20,8 @@ def isend(tensor: Tensor, dst: int | None = None, group: ProcessGroup | None = N
     _check_tensor(tensor, "tensor")
     pg = resolve_group(group)
     if pg is None:
-        return warn_not_in_group("isend")
+        warn_not_in_group("isend")
+        return None
     peer = _group_rank(pg, dst, group_dst, "dst", "send", required=True)
     if peer == pg.rank():
         raise ValueError("Invalid destination rank: destination rank should not be the same "
@@ -35,17 +36,19 @@ def irecv(tensor: Tensor, src: int | None = None, group: ProcessGroup | None = N
     _check_tensor(tensor, "tensor")
     pg = resolve_group(group)
     if pg is None:
-        return warn_not_in_group("irecv")
+        warn_not_in_group("irecv")
+        return None
     MPI = _state.MPI
     peer = (MPI.ANY_SOURCE if src is None and group_src is None
             else _group_rank(pg, src, group_src, "src", "recv"))
     buffer, target = _inplace(tensor, "recv")
     request = pg._comm.Irecv(buffer, source=peer, tag=tag)
     work = Work([request], pg, "recv", keep=buffer, result=[tensor])
-    work._statuses = [MPI.Status()]
+    status = MPI.Status()
+    work._statuses = [status]
 
     def finish() -> None:
-        work._source = pg._global_ranks[work._statuses[0].Get_source()]
+        work._source = pg._global_ranks[status.Get_source()]
         if target is not None:
             target[...] = buffer
 

@@ -14,7 +14,7 @@ all buckets and writes the averaged gradients back into ``.grad``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -38,7 +38,7 @@ class _Bucket:
         self.work: Any = None
 
 
-def assign_buckets(params: list[Tensor], caps: list[int]) -> list[list[int]]:
+def assign_buckets(params: Sequence[Tensor], caps: list[int]) -> list[list[int]]:
     """Indices of ``params`` per bucket: reverse order, one dtype per bucket, bucket ``k``
     closed once it reaches ``caps[k]`` bytes (the last cap repeats)."""
     buckets: list[list[int]] = []
@@ -61,9 +61,9 @@ def assign_buckets(params: list[Tensor], caps: list[int]) -> list[list[int]]:
 class Reducer:
     """Averages the gradients of ``params`` over ``group`` while backward runs."""
 
-    def __init__(self, params: list[Tensor], group: Any, caps: list[int],
+    def __init__(self, params: Sequence[Tensor], group: Any, caps: list[int],
                  find_unused_parameters: bool, gradient_as_bucket_view: bool) -> None:
-        self.params = params
+        self.params = list(params)
         self.group = group
         self.world_size = dist.get_world_size(group)
         self.find_unused_parameters = find_unused_parameters

@@ -117,7 +117,7 @@ class DistributedDataParallel(Module):
             self._broadcast_from_first(list(self.module.parameters()))
             if init_sync_buffers:
                 self._broadcast_from_first(list(self.module.buffers()))
-        self.reducer = Reducer(params, self.process_group, caps, find_unused_parameters,
+        self.reducer = Reducer(list(params), self.process_group, caps, find_unused_parameters,
                                gradient_as_bucket_view)
 
     # -- construction ------------------------------------------------------------------------
@@ -145,7 +145,8 @@ class DistributedDataParallel(Module):
         source = dist.get_global_rank(group, 0)
         works = [dist.broadcast(t, src=source, group=group, async_op=True) for t in tensors]
         for work in works:
-            work.wait()
+            if work is not None:
+                work.wait()
 
     # -- forward -----------------------------------------------------------------------------
 

@@ -20,7 +20,7 @@ def mt19937_draws(seed: int, count: int) -> np.ndarray:
     """The first ``count`` 32-bit outputs (as uint64) of the Mersenne Twister seeded with the
     low 32 bits of ``seed``, as C++'s ``std::mt19937(seed)`` and torch's CPU generator give
     them."""
-    key = np.random.RandomState(seed & 0xFFFFFFFF).get_state()[1]
+    key = np.random.RandomState(seed & 0xFFFFFFFF).get_state(legacy=False)["state"]["key"]
     bits = np.random.MT19937()
     bits.state = {"bit_generator": "MT19937", "state": {"key": key, "pos": 624}}
     return bits.random_raw(count)
