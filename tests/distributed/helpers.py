@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -48,13 +49,19 @@ def env(**extra: str) -> dict[str, str]:
 
 
 def run(command: list[str], timeout: float = TIMEOUT, **extra: str) -> subprocess.CompletedProcess:
-    """Runs ``command`` (killing it after ``timeout`` seconds), capturing its output."""
+    """Runs ``command`` in a session of its own, capturing its output; after ``timeout``
+    seconds the whole session is killed (mpiexec's launcher daemon and the ranks too)."""
+    process = subprocess.Popen(command, env=env(**extra), stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL,
+                               start_new_session=True)
     try:
-        return subprocess.run(command, env=env(**extra), capture_output=True, text=True,
-                              timeout=timeout, stdin=subprocess.DEVNULL)
-    except subprocess.TimeoutExpired as expired:
-        pytest.fail(f"{command} did not finish in {timeout} s: it hung.\nstdout:\n"
-                    f"{expired.stdout}\nstderr:\n{expired.stderr}")
+        stdout, stderr = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        stdout, stderr = process.communicate()
+        pytest.fail(f"{command} did not finish in {timeout} s: it hung.\nstdout:\n{stdout}"
+                    f"\nstderr:\n{stderr}")
+    return subprocess.CompletedProcess(command, process.returncode, stdout, stderr)
 
 
 def mpiexec(nprocs: int, script: Path | str, *args: str, timeout: float = TIMEOUT,

@@ -23,6 +23,16 @@ dist.all_reduce(ember.ones(3))  # rank 0 waits here for rank 1, which never come
 print("rank 0 went on", flush=True)
 """
 
+RAISES_BEFORE_INIT = """
+import os
+import ember.distributed as dist
+if os.environ["RANK"] == "1":
+    raise RuntimeError("rank 1 fails before init")
+dist.init_process_group("gloo")  # rank 0 would wait here for rank 1
+dist.barrier()
+print("rank 0 went on", flush=True)
+"""
+
 SPAWNED = """
 import ember, ember.distributed as dist, ember.multiprocessing as mp
 
@@ -55,6 +65,17 @@ def test_a_raising_rank_aborts_the_others(tmp_path) -> None:
     assert result.returncode != 0
     assert "rank 0 went on" not in result.stdout
     assert "[rank1]: ValueError: rank 1 fails here" in result.stderr
+
+
+@helpers.requires_mpi
+def test_launcher_ends_the_job_when_a_rank_fails_before_init(tmp_path) -> None:
+    script = tmp_path / "fails_early.py"
+    script.write_text(RAISES_BEFORE_INIT)
+    result = helpers.run([sys.executable, "-m", "ember.distributed.run", "--nproc-per-node",
+                          "2", str(script)], timeout=60)
+    assert result.returncode != 0
+    assert "rank 0 went on" not in result.stdout
+    assert "[rank1]: RuntimeError: rank 1 fails before init" in result.stderr
 
 
 @helpers.requires_mpi

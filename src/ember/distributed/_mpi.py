@@ -320,11 +320,20 @@ def print_rank_traceback(rank: int, kind: type, value: BaseException, tb: Any) -
 def end_job_after_failure(exit_code: int = 1) -> None:
     """Ends this rank after an error it has reported, taking the whole job down with it.
 
-    With MPI running and other ranks, ``MPI_Abort`` stops them at once; before MPI is up, a
-    non-zero exit makes mpiexec end the job."""
+    ``MPI_Abort`` stops every rank at once. A rank that fails before MPI is up initialises it
+    first, to abort: left to mpiexec, a rank's early exit usually ends the job too, but Open
+    MPI 5 has been seen to hang in that teardown while another rank sits in ``MPI_Init``."""
     MPI = sys.modules.get("mpi4py.MPI")
+    found = launcher_env()
+    if MPI is None and found is not None and found[1] > 1 and mpi_available():
+        try:
+            MPI = load_mpi()
+        except Exception:  # noqa: BLE001 - no MPI to abort with: the exit code must do
+            MPI = None
     if (MPI is not None and MPI.Is_initialized() and not MPI.Is_finalized()
             and MPI.COMM_WORLD.Get_size() > 1):
+        sys.stdout.flush()
+        sys.stderr.flush()
         MPI.COMM_WORLD.Abort(exit_code)
     sys.stdout.flush()
     sys.stderr.flush()
