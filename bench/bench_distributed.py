@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -40,6 +41,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 GLOBAL_BATCH = 64
+LAUNCH_TIMEOUT = 300  # seconds for one job
 
 
 # ---------------------------------------------------------------------------------------------
@@ -207,12 +209,19 @@ def launch(lib_name: str, world: int, bucket_mb: float | None, steps: int,
     env["OMP_NUM_THREADS"] = "1"
     env["BENCH_PORT"] = str(port)
     command = _mpi.mpiexec_command(world, argv) if world > 1 else argv
-    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=900)
-    for line in done.stdout.splitlines():
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True, start_new_session=True)
+    try:
+        stdout, stderr = process.communicate(timeout=LAUNCH_TIMEOUT)
+    except subprocess.TimeoutExpired:  # a hung job: kill mpiexec's daemon and ranks too
+        os.killpg(process.pid, signal.SIGKILL)
+        stdout, stderr = process.communicate()
+        stderr += f"\n(killed after {LAUNCH_TIMEOUT} s)"
+    for line in stdout.splitlines():
         if line.startswith("RESULT "):
             return json.loads(line[len("RESULT "):])
-    print(f"{lib_name} at {world} processes failed:\n{done.stdout[-2000:]}\n"
-          f"{done.stderr[-2000:]}", file=sys.stderr)
+    print(f"{lib_name} at {world} processes failed:\n{stdout[-2000:]}\n{stderr[-2000:]}",
+          file=sys.stderr)
     return None
 
 
