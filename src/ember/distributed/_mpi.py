@@ -57,6 +57,11 @@ def mpi_available() -> bool:
 
 def load_mpi() -> Any:
     """Imports mpi4py (which initialises MPI) and returns its ``MPI`` module."""
+    # Open MPI's waits spin on the core; told to yield it while idle, a waiting rank lets the
+    # rank it waits for run. On a busy machine (more runnable processes than cores) that made
+    # the DDP step's allreduce 10-40x faster here (median 0.25 ms instead of 7-11 ms); on an
+    # idle one it costs a system call per poll. Read at MPI_Init, so set before the import.
+    os.environ.setdefault("OMPI_MCA_mpi_yield_when_idle", "1")
     try:
         from mpi4py import MPI
     except ImportError as error:
