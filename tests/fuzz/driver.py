@@ -60,7 +60,8 @@ class Result:
     seconds: float = 0.0
 
 
-def check(seed: int, shrink_kinds: set | None = None, max_shrink: int = 400) -> Result:
+def check(seed: int, shrink_kinds: set | None = None, max_shrink: int = 400,
+          announce: Any = None) -> Result:
     """Generates the program of ``seed``, runs it in both libraries, and shrinks its first
     difference unless that kind is in ``shrink_kinds`` already (then the finding keeps the
     unshrunk program)."""
@@ -73,6 +74,8 @@ def check(seed: int, shrink_kinds: set | None = None, max_shrink: int = 400) -> 
 
     start = time.perf_counter()
     program = generate(seed)
+    if announce is not None:
+        announce(program)
     diffs, info = differences(program, torch, ember)
     result = Result(seed, len(program.stmts), info=info)
     if diffs:
@@ -87,25 +90,32 @@ def check(seed: int, shrink_kinds: set | None = None, max_shrink: int = 400) -> 
     return result
 
 
-def _serve(conn: Any) -> None:
+def _serve(conn: Any, progress: Any) -> None:
     import warnings
 
+    from . import observe
+
     warnings.simplefilter("ignore")
+    observe.PROGRESS = progress
     while True:
         msg = conn.recv()
         if msg is None:
             return
         seed, shrink_kinds, max_shrink = msg
+        progress.value = 0
         try:
-            conn.send(check(seed, shrink_kinds, max_shrink))
+            conn.send(check(seed, shrink_kinds, max_shrink, announce=conn.send))
         except Exception:  # noqa: BLE001 - a fuzzer bug is reported, not fatal
             conn.send(Result(seed, crash="fuzzer error:\n" + traceback.format_exc()))
 
 
 class Worker:
-    """A process running ``check``; restarted when torch crashes it."""
+    """A process running ``check``; restarted when torch crashes it. When it dies or hangs,
+    the shared ``progress`` says in which library and at which statement: ember hanging (NumPy's
+    SVD loops forever on non-finite input) is a finding; torch crashing is torch's."""
 
-    def __init__(self, recycle: int = 400) -> None:
+    def __init__(self, recycle: int = 400, timeout: float = 30.0) -> None:
+        self.timeout = timeout
         self.ctx = mp.get_context("spawn")
         self.proc: Any = None
         self.conn: Any = None
@@ -114,7 +124,8 @@ class Worker:
 
     def start(self) -> None:
         parent, child = self.ctx.Pipe()
-        self.proc = self.ctx.Process(target=_serve, args=(child,), daemon=True)
+        self.progress = self.ctx.Value("i", 0, lock=False)
+        self.proc = self.ctx.Process(target=_serve, args=(child, self.progress), daemon=True)
         self.proc.start()
         self.conn = parent
         self.served = 0
@@ -130,25 +141,42 @@ class Worker:
                 self.proc.kill()
             self.proc = None
 
-    def run(self, seed: int, shrink_kinds: set, max_shrink: int = 400,
-            timeout: float = 120.0) -> Result:
+    def run(self, seed: int, shrink_kinds: set, max_shrink: int = 400) -> Result:
         for attempt in range(2):
             if self.proc is None or self.served >= self.recycle:
                 self.stop()
                 self.start()
             self.served += 1
+            program = None
             try:
                 self.conn.send((seed, shrink_kinds, max_shrink))
-                if self.conn.poll(timeout):
-                    return self.conn.recv()
-                reason = f"no answer in {timeout:.0f} s"
+                while self.conn.poll(self.timeout):
+                    msg = self.conn.recv()
+                    if isinstance(msg, Result):
+                        return msg
+                    program = msg
+                reason = f"no answer in {self.timeout:.0f} s"
             except (EOFError, OSError, BrokenPipeError):
                 reason = f"worker died (exit code {self.proc.exitcode})"
+            where = self.progress.value
             self.proc.kill()
             self.proc = None
+            if where // 100_000 == 2 and program is not None:  # ember was running
+                return _ember_stuck(seed, program, where % 100_000, reason)
             if attempt == 1:
-                return Result(seed, crash=f"{reason} twice: torch crashed on this program")
+                return Result(seed, crash=f"{reason} twice, in torch: torch crashed")
         raise AssertionError("unreachable")
+
+
+def _ember_stuck(seed: int, program: Program, index: int, reason: str) -> Result:
+    """ember hung or died at statement ``index``: a finding of kind ('timeout', op)."""
+    index = min(index, len(program.stmts) - 1)
+    stmt = program.stmts[index]
+    small = Program(program.stmts[:index + 1], seed)
+    diff = Diff("timeout", stmt.op, index, f"line {index + 1}", "returns",
+                f"ember {reason} at this line")
+    return Result(seed, len(program.stmts),
+                  finding=Finding(seed, diff.kind, small, [diff], len(program.stmts)))
 
 
 def run_seeds(seeds: Any, on_result: Any = None, deadline: float | None = None,

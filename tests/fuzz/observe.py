@@ -64,10 +64,12 @@ def _grad_fn_name(v: Any) -> Any:
 def observe(v: Any) -> Any:
     """A copy of what a user sees of ``v`` (a tensor, a sequence of them, a number)."""
     if is_tensor(v):
-        values = _read(lambda: np.array(v.detach().numpy(), copy=True))
+        # torch marks a tensor's storage unresizable once .numpy() has seen it (an out= tensor
+        # could then no longer grow): read a clone
+        values = _read(lambda: np.array(v.detach().clone().numpy(), copy=True))
         if isinstance(values, str):
             values = np.array(values)
-        return TensorObs(str(v.dtype).split(".")[-1], tuple(v.shape), values,
+        return TensorObs(str(_read(lambda: v.dtype)).split(".")[-1], tuple(v.shape), values,
                          _read(lambda: bool(v.requires_grad)), _read(lambda: bool(v.is_leaf)),
                          _read(lambda: _grad_fn_name(v)), tuple(v.stride()))
     if isinstance(v, (tuple, list)):
@@ -78,6 +80,9 @@ def observe(v: Any) -> Any:
 
 
 SOURCE = "<source strides>"
+# set by the driver's worker: which library runs which statement, read when a worker hangs
+PROGRESS: Any = None
+LIBRARY_CODES = {"torch": 1, "ember": 2}
 
 
 def _strides(ref: str, ns: dict) -> Any:
@@ -94,7 +99,10 @@ def run(program: Program, lib: Any) -> Trace:
     w = quiet()
     try:
         with time_limit(PROGRAM_SECONDS):
-            for stmt in program.stmts:
+            code = LIBRARY_CODES.get(lib.__name__, 0) * 100_000
+            for i, stmt in enumerate(program.stmts):
+                if PROGRESS is not None:
+                    PROGRESS.value = code + i
                 outcome = run_stmt(stmt, ns)
                 trace.outcomes.append(outcome)
                 snap = {t: observe(ns[t]) for t in stmt.targets if t in ns} if (

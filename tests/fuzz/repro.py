@@ -1,5 +1,6 @@
 """A pasted repro (plain program text) back into a Program: each line's targets and op
-spelling are read off the code, so allow-list entries can keep their repros as text."""
+spelling are read off the code, so allow-list entries can keep their repros as text. A line
+ending in ``  # view`` is a documented view: its strides are compared."""
 
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ CALL = re.compile(r"(lib(?:\.nn\.functional|\.autograd)?\.[a-z_0-9]+)\(|\.([a-zA
 def parse(code: str) -> Program:
     stmts = []
     for line in code.strip().splitlines():
-        line = line.split("  #", 1)[0].rstrip()
+        line, _, comment = line.partition("  #")
+        line = line.rstrip()
         if not line or line.startswith(("import ", "#")):
             continue
         body = re.sub(r"^with lib\.[a-z_]+\([^)]*\): ", "", line)
@@ -43,8 +45,13 @@ def parse(code: str) -> Program:
                 op = name.replace("lib.nn.functional.", "F.").replace("lib.autograd.", "autograd.")
                 if "out=" in expr:
                     op += "(out=)"
+                if "create_graph=True" in expr:
+                    op += "(create_graph)"
             elif "[" in expr:
                 op = "getitem"
         phase = "backward" if re.search(r"backward\(|autograd\.grad|^l\d+ = ", body) else "forward"
-        stmts.append(Stmt(line, op, tuple(dict.fromkeys(targets)), phase=phase))
+        view = "view" in comment  # a repro marks the lines whose strides are compared
+        source = re.match(r"[a-z]\d+(\[\d+\])?", body.split(" = ", 1)[-1]) if view else None
+        stmts.append(Stmt(line, op, tuple(dict.fromkeys(targets)), view, phase,
+                          source.group(0) if source else ""))
     return Program(stmts)
