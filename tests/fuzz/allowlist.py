@@ -80,9 +80,15 @@ DELIBERATE: list[Entry] = [
                detail(r"can't be cast to the desired output type|doesn't match the broadcast "
                       r"shape"))),
     Entry("D3", "torch skips dtype and index checks on empty tensors (log_softmax of an empty "
-          "int64 tensor, index_add into a dim of size 0); ember checks them",
-          all_(cat("raise:"), code(r"lib\.zeros\(\(\d*,? ?0|, 0[,)]"),
-               detail(r"not implemented for|out of bounds|zero-size|ZeroDivisionError"))),
+          "int64 tensor, index_add into a dim of size 0, a masked write selecting nothing); "
+          "ember checks them",
+          any_(all_(cat("raise:"), code(r"lib\.zeros\(\(\d*,? ?0|, 0[,)]"),
+                    detail(r"not implemented for|out of bounds|zero-size|ZeroDivisionError")),
+               all_(cat("raise:"), op("setitem"), detail("Index put requires the source")))),
+    Entry("D4", "an in-place op whose operand is a view of the tensor it writes (t.sub_(t[1])"
+          " with a 0-d view torch does not detect): torch's result depends on its loop order; "
+          "ember reads the operand before writing",
+          all_(cat("value", "end_value"), op("*[overlap]"))),
 ]
 
 KNOWN_UNFIXED: list[Entry] = [
@@ -198,7 +204,25 @@ KNOWN_UNFIXED: list[Entry] = [
           "x1 = lib.ones(2, 2, 3, 2, dtype=lib.float64, requires_grad=True)\n"
           "t2 = x1.split(3, 2)\nt3 = lib.mul(t2[0], 1.25)\n"
           "t4 = lib.nn.functional.relu6(t3)\nt5 = t4.movedim(-3, 2)\nt6 = t5.clone()  # view"),
+    Entry("F21", "lerp with bool or integer start/end and a float weight: torch promotes, ember "
+          "raises NotImplementedError",
+          all_(cat("raise:"), op("*lerp*")),
+          "x1 = lib.tensor([False])\nx2 = lib.tensor(2.5, requires_grad=True)\n"
+          "t3 = x1.lerp(x1, x2)"),
+    Entry("C5", "ops on expanded or non-contiguous inputs return non-contiguous tensors (an "
+          "int reciprocal of an expanded tensor keeps stride 0): .view() then fails where "
+          "torch's fresh result is contiguous",
+          all_(cat("raise:"), detail("view size is not compatible")),
+          "x1 = lib.tensor([[1, -2, 8]])\nt2 = x1.expand(3, -1)\nt3 = t2.reciprocal()\n"
+          "t4 = t3.view(-1)"),
     # --- autograd rules
+    Entry("F22", "var/std backward with correction >= the number of elements: NaN (torch "
+          "finite, -0)",
+          all_(any_(cat("grad_value"), op("autograd.grad*")), code(r"\bvar|\bstd"),
+               ember_side("nan")),
+          "x1 = lib.tensor([0.5, 0.5], dtype=lib.float64, requires_grad=True)\n"
+          "t2 = lib.var(x1[1:], 0, correction=2)\nl1 = t2.mean()\n"
+          "g1 = lib.autograd.grad(l1, [x1], create_graph=True)"),
     Entry("S16", "gradients keep the dtype of the op's output (softmax(dtype=float64), where "
           "with mixed dtypes) instead of the input's",
           any_(cat("grad_dtype"), all_(cat("dtype"), op("autograd.grad*"))),
@@ -241,7 +265,7 @@ KNOWN_UNFIXED: list[Entry] = [
                detail(r"zero-size array|tuple index out of range|list assignment index|"
                       r"StopIteration|negative integer powers|numpy boolean subtract|"
                       r"not implemented for 'Int'|not implemented for 'Long'|"
-                      r"not implemented for 'Byte'")),
+                      r"not implemented for 'Byte'|cannot reshape tensor of 0 elements")),
           "x1 = lib.tensor([True, False, True])\nt2 = lib.diff(x1)"),
     Entry("E1", "dtype-dispatch errors are RuntimeError or TypeError (torch "
           "NotImplementedError) and name the wrong dtype",

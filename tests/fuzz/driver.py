@@ -58,6 +58,7 @@ class Result:
     info: list[Diff] = field(default_factory=list)
     crash: str | None = None
     seconds: float = 0.0
+    cpu: float = 0.0
 
 
 def check(seed: int, shrink_kinds: set | None = None, max_shrink: int = 400,
@@ -72,7 +73,7 @@ def check(seed: int, shrink_kinds: set | None = None, max_shrink: int = 400,
     from .generate import generate
     from .shrink import shrink
 
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     program = generate(seed)
     if announce is not None:
         announce(program)
@@ -87,6 +88,7 @@ def check(seed: int, shrink_kinds: set | None = None, max_shrink: int = 400,
         result.finding = Finding(seed, kind, small, small_diffs or diffs,
                                  len(program.stmts))
     result.seconds = time.perf_counter() - start
+    result.cpu = time.process_time() - cpu
     return result
 
 

@@ -7,6 +7,7 @@ Each kind is a function ``(g, name, **params)``; ``spec.py`` says which kind eac
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import torch
@@ -60,10 +61,32 @@ def inplace_call(g: Gen, expr: str, op: str, receiver: str) -> str | None:
     code = f"{name} = {expr}"
     if g.chance(0.1):
         code = f"with lib.no_grad(): {code}"
+    if overlaps(g, receiver, expr.split("(", 1)[-1]):
+        op += "[overlap]"
     if not g.emit(code, op, (name, base_var(receiver))):
         return None
     g.add_to_pool(name)
     return name
+
+
+REF = re.compile(r"\b[a-z]\d+(?:\[\d+\])?")
+
+
+def overlaps(g: Gen, receiver: str, args: str) -> bool:
+    """Whether an operand of an in-place op shares memory with the tensor it writes: torch
+    refuses what it detects and leaves the rest undefined (its result then depends on its
+    loop order), so such statements are marked ``[overlap]`` (allow-list D4)."""
+    try:
+        target = g.val(receiver)
+        ptr = target.untyped_storage().data_ptr()
+        for ref in REF.findall(args):
+            v = g.val(ref)
+            if (ref != receiver and isinstance(v, torch.Tensor) and v.numel()
+                    and v.untyped_storage().data_ptr() == ptr):
+                return True
+    except Exception:  # noqa: BLE001 - an unreadable operand is no evidence of overlap
+        return False
+    return False
 
 
 def out_call(g: Gen, open_expr: str, op: str) -> str | None:
@@ -162,7 +185,8 @@ def operator(g: Gen, sym: str) -> Any:
     if receiver != x or (xv.is_leaf and xv.requires_grad and g.chance(0.85)):
         return None
     name = g.new()
-    if not g.emit(f"{receiver} {sym}= {y}; {name} = {receiver}", f"op:{sym}=", (name, receiver)):
+    op = f"op:{sym}=" + ("[overlap]" if overlaps(g, receiver, y) else "")
+    if not g.emit(f"{receiver} {sym}= {y}; {name} = {receiver}", op, (name, receiver)):
         return None
     g.add_to_pool(name)
     return name

@@ -30,6 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=int(time.time()) % 10**6 * 1000)
     parser.add_argument("--seeds", help="a range a:b instead of --seed/--seconds")
     parser.add_argument("--per-kind", type=int, default=2, help="programs shrunk per kind")
+    parser.add_argument("--max-shrink", type=int, default=400, help="trials per shrink")
     parser.add_argument("--all", action="store_true", help="print known findings too")
     parser.add_argument("--out", help="write the shrunk findings here")
     parser.add_argument("--pickle", help="save every finding (for reclassifying offline)")
@@ -57,14 +58,17 @@ def main(argv: list[str] | None = None) -> int:
             labels[label] += 1
             examples.setdefault(r.finding.kind, (label, r.finding))
 
-    results = run_seeds(seeds, on_result, deadline, per_kind=args.per_kind)
+    results = run_seeds(seeds, on_result, deadline, per_kind=args.per_kind,
+                        max_shrink=args.max_shrink)
     elapsed = time.monotonic() - start
     n = len(results)
     differing = sum(1 for r in results if r.finding is not None)
     statements = sum(r.statements for r in results)
+    cpu = sum(r.cpu for r in results)
     print(f"{n} programs ({statements} statements) in {elapsed:.0f} s "
           f"({1000 * elapsed / max(n, 1):.1f} ms each); {differing} differ; "
-          f"{len(counts)} kinds; {len(crashes)} torch crashes/fuzzer errors")
+          f"{len(counts)} kinds; {len(crashes)} torch crashes/fuzzer errors; worker CPU "
+          f"{cpu:.0f} s ({1000 * cpu / max(n, 1):.1f} ms per program, shrinking included)")
     print("\nby allow-list entry:")
     for label, c in labels.most_common():
         print(f"  {c:6d}  {label}")
