@@ -107,6 +107,40 @@ def _linear(g: Gen, name: str) -> Any:
     return g.assign(f"lib.nn.functional.linear({x}, {w}, {b})", "F.linear")
 
 
+def _spatial(g: Gen, name: str) -> Any:
+    """Convolutions and pools: a pool value reshaped to (1, 1, L) or (1, 1, H, W)."""
+    name = name.removeprefix("F.")
+    two = name.endswith("2d")
+    x = g.pick(lambda t: K.is_float(t) and 2 <= t.numel(), prefer_grad=True)
+    if x is None:
+        return None
+    xv = g.val(x)
+    n = xv.numel()
+    h = 2 if two and n % 2 == 0 else 1
+    shape = (1, 1, h, n // h) if two else (1, 1, n)
+    base = g.new()
+    if not g.emit(f"{base} = {x}.reshape{shape}", "reshape", (base,)):
+        return None
+    g.pool.append(base)
+    dt = str(xv.dtype)[6:]
+    k = g.rng.randint(1, min(2, h if two else n))
+    kernel = (k, k) if two else (k,)
+    fn = f"lib.nn.functional.{name}" if g.chance(0.6) or name.startswith("conv_t") else (
+        f"lib.{name}")
+    if name.startswith("conv"):
+        w = g.leaf((1, g.rng.randint(1, 2), *kernel) if "transpose" in name else
+                   (g.rng.randint(1, 2), 1, *kernel), dt)
+        b = g.leaf((g.val(w).shape[1 if "transpose" in name else 0],), dt) if g.chance(0.5) \
+            else "None"
+        extra = f", stride={g.rng.randint(1, 2)}" if g.chance(0.3) else ""
+        return g.assign(f"{fn}({base}, {w}, {b}{extra})", f"F.{name}")
+    if name.startswith("adaptive"):
+        size = g.rng.randint(1, 2)
+        return g.assign(f"{fn}({base}, {(1, size) if two else size})", f"F.{name}")
+    extra = f", stride={g.rng.randint(1, 2)}" if g.chance(0.3) else ""
+    return g.assign(f"{fn}({base}, {k}{extra})", f"F.{name}")
+
+
 U = K.unary
 B = K.binary
 R = K.reduce
@@ -198,6 +232,9 @@ SPEC: dict[str, tuple[Any, float, dict]] = {
     **{f"F.{n}": (_loss, 0.4, {}) for n in ("mse_loss", "l1_loss", "smooth_l1_loss",
                                             "huber_loss", "binary_cross_entropy_with_logits")},
     "F.pad": (_pad, 0.5, {}), "F.linear": (_linear, 0.5, {}),
+    **{n: (_spatial, 0.3, {}) for n in (
+        "conv1d", "conv2d", "conv_transpose1d", "conv_transpose2d", "avg_pool1d", "avg_pool2d",
+        "max_pool1d", "max_pool2d", "adaptive_avg_pool1d", "adaptive_avg_pool2d")},
 }
 
 # Public ops the fuzzer does not draw, and why.

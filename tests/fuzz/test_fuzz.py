@@ -18,7 +18,7 @@ from tests.conftest import requires_torch
 from .allowlist import DELIBERATE, KNOWN_UNFIXED, classify
 from .driver import Finding, run_seeds
 
-PROGRAMS = int(os.environ.get("FUZZ_PROGRAMS", "1500"))
+PROGRAMS = int(os.environ.get("FUZZ_PROGRAMS", "2500"))
 
 
 @requires_torch
