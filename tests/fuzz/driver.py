@@ -83,7 +83,8 @@ def check(seed: int, shrink_kinds: set | None = None, max_shrink: int = 400,
         kind = diffs[0].kind
         small = program
         if shrink_kinds is None or kind not in shrink_kinds:
-            small = shrink(program, kind, torch, ember, max_runs=max_shrink)
+            small = shrink(program, kind, torch, ember, max_runs=max_shrink,
+                           heartbeat=(lambda: announce("alive")) if announce else None)
         small_diffs = [d for d in differences(small, torch, ember)[0] if d.kind == kind]
         result.finding = Finding(seed, kind, small, small_diffs or diffs,
                                  len(program.stmts))
@@ -95,10 +96,15 @@ def check(seed: int, shrink_kinds: set | None = None, max_shrink: int = 400,
 def _serve(conn: Any, progress: Any) -> None:
     import warnings
 
-    from . import observe
+    import torch  # noqa: F401 - imported before "ready", so startup is not timed as a program
+
+    import ember  # noqa: F401
+
+    from . import generate, observe  # noqa: F401
 
     warnings.simplefilter("ignore")
     observe.PROGRESS = progress
+    conn.send("ready")
     while True:
         msg = conn.recv()
         if msg is None:
@@ -116,8 +122,10 @@ class Worker:
     the shared ``progress`` says in which library and at which statement: ember hanging (NumPy's
     SVD loops forever on non-finite input) is a finding; torch crashing is torch's."""
 
-    def __init__(self, recycle: int = 400, timeout: float = 30.0) -> None:
+    def __init__(self, recycle: int = 400, timeout: float = 20.0,
+                 startup: float = 600.0) -> None:
         self.timeout = timeout
+        self.startup = startup
         self.ctx = mp.get_context("spawn")
         self.proc: Any = None
         self.conn: Any = None
@@ -131,6 +139,9 @@ class Worker:
         self.proc.start()
         self.conn = parent
         self.served = 0
+        # importing torch can take long on a busy machine: wait for it apart from programs
+        if not (parent.poll(self.startup) and parent.recv() == "ready"):
+            raise RuntimeError(f"the fuzz worker did not start in {self.startup:.0f} s")
 
     def stop(self) -> None:
         if self.proc is not None:
@@ -156,7 +167,8 @@ class Worker:
                     msg = self.conn.recv()
                     if isinstance(msg, Result):
                         return msg
-                    program = msg
+                    if isinstance(msg, Program):
+                        program = msg
                 reason = f"no answer in {self.timeout:.0f} s"
             except (EOFError, OSError, BrokenPipeError):
                 reason = f"worker died (exit code {self.proc.exitcode})"

@@ -20,9 +20,10 @@ def keeps_kind(kind: tuple[str, str], torch_lib: Any, ember_lib: Any) -> Callabl
 
 
 def shrink(program: Program, kind: tuple[str, str], torch_lib: Any, ember_lib: Any,
-           max_runs: int = 400) -> Program:
+           max_runs: int = 400, heartbeat: Callable | None = None) -> Program:
     """The smallest program found (within ``max_runs`` trials) showing a difference of
-    ``kind``."""
+    ``kind``. ``heartbeat`` is called before each trial (the driver's worker says it is
+    alive, so a hang is told from a long shrink)."""
     test = keeps_kind(kind, torch_lib, ember_lib)
     runs = [0]
 
@@ -30,6 +31,8 @@ def shrink(program: Program, kind: tuple[str, str], torch_lib: Any, ember_lib: A
         if runs[0] >= max_runs:
             return False
         runs[0] += 1
+        if heartbeat is not None:
+            heartbeat()
         return test(Program(stmts, program.seed))
 
     stmts = ddmin(list(program.stmts), ok)
