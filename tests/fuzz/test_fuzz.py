@@ -8,6 +8,7 @@ machine); ``python tests/fuzz/run.py --seconds N --seed S`` runs new seeds for l
 
 from __future__ import annotations
 
+import multiprocessing as mp
 import os
 from typing import Any
 
@@ -16,7 +17,7 @@ import pytest
 from tests.conftest import requires_torch
 
 from .allowlist import DELIBERATE, KNOWN_UNFIXED, classify
-from .driver import Finding, run_seeds
+from .driver import run_seeds
 
 PROGRAMS = int(os.environ.get("FUZZ_PROGRAMS", "2500"))
 
@@ -46,69 +47,37 @@ def test_random_programs_match_torch() -> None:
         + "\n\n".join(f.report() for f in unexplained.values()))
 
 
-def _finding(entry_repro: str) -> list[Finding]:
-    import torch
-
-    import ember
-
-    from .observe import differences
-    from .repro import parse
-
-    program = parse(entry_repro)
-    diffs, _ = differences(program, torch, ember)
-    return [Finding(-1, d.kind, program, [d], len(program.stmts)) for d in diffs]
+@pytest.fixture(scope="module")
+def isolated() -> Any:
+    """One spawned process for the tests below (see isolated.py for why)."""
+    ctx = mp.get_context("spawn")
+    with ctx.Pool(1) as pool:
+        yield pool
 
 
 @requires_torch
 @pytest.mark.parametrize("entry", [e for e in DELIBERATE + KNOWN_UNFIXED if e.repro],
                          ids=lambda e: e.id)
-def test_allow_list_entry_still_reproduces(entry) -> None:
+def test_allow_list_entry_still_reproduces(entry: Any, isolated: Any) -> None:
     """A fixed difference leaves the list: its repro must still differ, and as the entry says."""
-    findings = _finding(entry.repro)
+    from .isolated import repro_findings
+
+    findings = isolated.apply_async(repro_findings, (entry.repro,)).get(timeout=600)
     assert findings, (f"{entry.id} no longer reproduces (ember now matches torch): remove it "
                       "from tests/fuzz/allowlist.py")
     assert any(entry.match(f) for f in findings), (
         f"{entry.id}'s repro now differs otherwise: {[str(f.diffs[0]) for f in findings]}")
 
 
-def test_fuzzer_finds_and_shrinks_a_planted_bug(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The fuzzer can fail: a wrong gradient planted in ember's exp is found among the first
-    seeds that use exp and shrunk to a few lines."""
-    torch = pytest.importorskip("torch")
-    import ember
-    from ember.ops._op import REGISTRY
+@requires_torch
+def test_fuzzer_finds_and_shrinks_a_planted_bug(isolated: Any) -> None:
+    """The fuzzer can fail: a wrong exp gradient planted in ember is found among the first
+    programs that call exp, shrunk to a few lines, and the shrunk program agrees with torch
+    once the plant is removed."""
+    from .isolated import planted_exp_bug
 
-    from .generate import generate
-    from .observe import differences
-    from .shrink import shrink
-
-    exp = REGISTRY["ExpBackward0"]
-    original = exp.backward
-
-    planted = [True]
-
-    def wrong(ctx, grad):  # noqa: ANN001, ANN202 - the planted bug: d exp = 2 exp
-        return original(ctx, grad) * (2 if planted[0] else 1)
-
-    def kinds(program: Any) -> set:
-        return {d.kind for d in differences(program, torch, ember)[0]}
-
-    monkeypatch.setattr(exp, "backward", staticmethod(wrong))
-    tried = 0
-    for seed in range(2000):
-        program = generate(seed)
-        if not any(".exp(" in s.code or "lib.exp(" in s.code for s in program.stmts):
-            continue
-        tried += 1
-        with_bug = kinds(program)
-        planted[0] = False
-        new = with_bug - kinds(program)
-        planted[0] = True
-        if new:
-            small = shrink(program, sorted(new)[0], torch, ember)
-            assert len(small.stmts) <= 6, small.code()
-            assert "exp(" in small.code(), small.code()
-            planted[0] = False
-            assert sorted(new)[0] not in kinds(small), "the shrunk program differs without the bug"
-            return
-    pytest.fail(f"the planted exp gradient bug was not found in {tried} programs using exp")
+    got = isolated.apply_async(planted_exp_bug).get(timeout=900)
+    assert got["found"], f"the planted exp gradient bug was not found in {got['tried']} programs"
+    assert got["lines"] <= 6, got["code"]
+    assert "exp(" in got["code"], got["code"]
+    assert got["clean_without_bug"], got["code"]
