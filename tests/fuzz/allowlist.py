@@ -166,7 +166,8 @@ KNOWN_UNFIXED: list[Entry] = [
                ember_side(EMBER_NAN)),
           "x1 = lib.tensor([float('nan'), -2.0])\nt2 = x1.sign()"),
     Entry("S10", "bool ** bool gives int8 (torch bool)",
-          all_(cat("dtype"), detail(r"int8")),
+          any_(all_(cat("dtype"), detail(r"int8")),
+               all_(cat("raise:"), op("*pow_", "op:**="), detail("Char can't be cast"))),
           "x1 = lib.zeros((2, 0), dtype=lib.bool)\nt2 = x1 ** False"),
     Entry("S12", "addr/addmv/addmm ignore the input's dtype in promotion; with an integer "
           "input and float alpha/beta, ember computes in float (torch truncates or refuses)",
@@ -231,6 +232,9 @@ KNOWN_UNFIXED: list[Entry] = [
           "x1 = lib.tensor([[[0.5, 0.5, float('nan'), 1.0]]])\n"
           "t2 = lib.nn.functional.adaptive_avg_pool1d(x1, 2)"),
     # --- autograd rules
+    Entry("F25", "second-order gradients at infinities or divisions by zero: inf * 0 and "
+          "inf - inf resolve to NaN where torch's formulas give 0 or inf (elu at +inf, div)",
+          all_(cat("grad_value"), code(r"create_graph"), detail(r"nan|inf"))),
     Entry("F23", "retain_grad with create_graph: the retained .grad does not require grad "
           "(torch: it is part of the new graph), and a double backward adds into it",
           all_(cat("grad_requires_grad", "grad_value", "grad_is_leaf", "grad_grad_fn"),
