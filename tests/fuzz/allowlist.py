@@ -255,9 +255,10 @@ KNOWN_UNFIXED: list[Entry] = [
           "x1 = lib.tensor([[2.0]], requires_grad=True)\n"
           "t2 = x1.log_softmax(0, dtype=lib.float64)\nl1 = t2.sum()\n"
           "g1 = lib.autograd.grad(l1, [x1])"),
-    Entry("S18", "relu/hardtanh/clamp backward drop the gradient at NaN inputs (torch passes "
-          "it through)",
-          all_(any_(cat("grad_value"), op("autograd.grad*")), code(r"relu|hardtanh|clamp|clip")),
+    Entry("S18", "relu/hardtanh/clamp/elu-family backward handle NaN inputs otherwise than "
+          "torch (drop the gradient, or give NaN where torch's branch gives a number)",
+          all_(any_(cat("grad_value"), op("autograd.grad*")),
+               code(r"relu|hardtanh|clamp|clip|elu|silu|mish|softplus|gelu")),
           "x1 = lib.tensor([float('nan'), 2.0], requires_grad=True)\nt2 = lib.relu(x1)\n"
           "l1 = t2.sum()\nl1.backward()"),
     Entry("C15", "create_graph=True gradients that are constant come back with "

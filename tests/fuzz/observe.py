@@ -155,7 +155,7 @@ class Diff:
                 f"  ember: {self.ember}")
 
 
-def values_match(a: np.ndarray, b: np.ndarray, dtype: str) -> bool:
+def values_match(a: np.ndarray, b: np.ndarray, dtype: str, loosest: str = "float64") -> bool:
     """``a`` (ember's) against ``b`` (torch's), both of ``dtype``: exact for integers and bools,
     else NaN where NaN, the same infinities, and close finite values (tolerance relative to each
     value and to the tensor's scale, so cancellation in a long float chain is not flagged)."""
@@ -166,6 +166,8 @@ def values_match(a: np.ndarray, b: np.ndarray, dtype: str) -> bool:
     if dtype not in TOLERANCE:
         return bool(np.array_equal(a, b))
     rtol, atol = TOLERANCE[dtype]
+    if loosest in TOLERANCE:  # a float32 value promoted to float64 keeps float32's rounding
+        rtol, atol = max(rtol, TOLERANCE[loosest][0]), max(atol, TOLERANCE[loosest][1])
     a64, b64 = a.astype(np.float64), b.astype(np.float64)
     if not np.array_equal(np.isnan(a64), np.isnan(b64)):
         return False
@@ -201,16 +203,19 @@ def _strides_differ(t: TensorObs, e: TensorObs) -> bool:
     return any(a != b for a, b, n in zip(t.strides, e.strides, t.shape) if n != 1)
 
 
-def compare_obs(t: Any, e: Any, strides: bool = False) -> list[tuple[str, str, str]]:
+def compare_obs(t: Any, e: Any, strides: bool = False,
+                loosest: str = "float64") -> list[tuple[str, str, str]]:
     """What differs between torch's observation ``t`` and ember's ``e``: (category, torch's
-    side, ember's side) for each attribute."""
+    side, ember's side) for each attribute. Float values are compared with the tolerance of
+    their dtype or of ``loosest``, the least precise float dtype in the program, whichever is
+    looser."""
     if isinstance(t, TensorObs) and isinstance(e, TensorObs):
         out = []
         if t.shape != e.shape:
             out.append(("shape", str(list(t.shape)), str(list(e.shape))))
         elif t.dtype != e.dtype:
             out.append(("dtype", t.dtype, e.dtype))
-        elif not values_match(e.values, t.values, t.dtype):
+        elif not values_match(e.values, t.values, t.dtype, loosest):
             out.append((f"value({t.dtype})", show(t), show(e)))
         elif strides and _strides_differ(t, e):
             out.append(("stride", str(t.strides), str(e.strides)))
@@ -224,9 +229,9 @@ def compare_obs(t: Any, e: Any, strides: bool = False) -> list[tuple[str, str, s
     if isinstance(t, tuple) and isinstance(e, tuple) and t[:1] == e[:1] == ("seq",):
         if len(t[2]) != len(e[2]):
             return [("structure", show(t), show(e))]
-        return [d for a, b in zip(t[2], e[2]) for d in compare_obs(a, b, strides)]
+        return [d for a, b in zip(t[2], e[2]) for d in compare_obs(a, b, strides, loosest)]
     if isinstance(t, tuple) and isinstance(e, tuple) and t[:2] == e[:2] == ("scalar", "float"):
-        if values_match(np.array(e[2]), np.array(t[2]), "float64"):
+        if values_match(np.array(e[2]), np.array(t[2]), "float64", loosest):
             return []
         return [("value", show(t), show(e))]
     if isinstance(t, TensorObs) or isinstance(e, TensorObs) or t != e:
@@ -240,6 +245,7 @@ def compare(program: Program, tt: Trace, et: Trace) -> tuple[list[Diff], list[Di
     diffs: list[Diff] = []
     info: list[Diff] = []
     stmts = program.stmts
+    loosest = loosest_float(program)
     creator = {}
     reported: set[tuple[str, str]] = set()
     for i, stmt in enumerate(stmts):
@@ -270,7 +276,7 @@ def compare(program: Program, tt: Trace, et: Trace) -> tuple[list[Diff], list[Di
                 SOURCE)
             for name in stmt.targets:
                 if name in ts and name in es:
-                    for cat, a, b in compare_obs(ts[name], es[name], strides):
+                    for cat, a, b in compare_obs(ts[name], es[name], strides, loosest):
                         diffs.append(Diff(cat, stmt.op, i, f"{name} after line {i + 1}", a, b))
                         reported.add((name, cat))
     end = len(stmts)
@@ -281,13 +287,24 @@ def compare(program: Program, tt: Trace, et: Trace) -> tuple[list[Diff], list[Di
             if not diffs:
                 diffs.append(Diff("end_missing", op, end, name, show(t), show(e)))
             continue
-        for cat, a, b in compare_obs(t, e):
+        for cat, a, b in compare_obs(t, e, loosest=loosest):
             if (name, cat) not in reported:
                 diffs.append(Diff(f"end_{cat}", op, end, f"{name} at the end", a, b))
         if name in tt.grads and name in et.grads:
-            for cat, a, b in compare_obs(tt.grads[name], et.grads[name]):
+            for cat, a, b in compare_obs(tt.grads[name], et.grads[name], loosest=loosest):
                 diffs.append(Diff(f"grad_{cat}", op, end, f"{name}.grad", a, b))
     return diffs, info
+
+
+def loosest_float(program: Program) -> str:
+    """The least precise float dtype a program uses (float32 also where a value defaults to
+    it: integer inputs of float functions)."""
+    code = program.code()
+    if "float16" in code:
+        return "float16"
+    if "float32" in code or "int" in code or "bool" in code or "dtype=" not in code:
+        return "float32"
+    return "float64"
 
 
 def _message(text: str) -> str:
