@@ -231,11 +231,6 @@ KNOWN_UNFIXED: list[Entry] = [
           all_(cat("value", "grad_value"), op("F.adaptive_avg_pool*")),
           "x1 = lib.tensor([[[0.5, 0.5, float('nan'), 1.0]]])\n"
           "t2 = lib.nn.functional.adaptive_avg_pool1d(x1, 2)"),
-    Entry("F26", "since main's float32 kernels commit: remainder/% of 0-d float tensors raises "
-          "TypeError ('numpy.float32' object does not support item assignment)",
-          all_(cat("raise:TypeError"), code(r"%|remainder"),
-               detail("does not support item assignment")),
-          "x1 = lib.tensor(1.0, requires_grad=True)\nt2 = x1 % x1"),
     Entry("F27", "since main's float32 kernels commit: float32 atanh near +-1 loses precision "
           "(atanh(erf(3.0)): torch 5.7062, ember off past 1e-4)",
           all_(cat("value(float32)"), op("*atanh", "*arctanh", "*atanh_", "*arctanh_")),

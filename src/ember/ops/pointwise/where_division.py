@@ -271,7 +271,7 @@ def _remainder_kernel(a: Any, b: Any) -> np.ndarray:
         result = np.add(m, np.multiply(b, move, dtype=m.dtype))
         zero = m == 0
         if zero.any():  # x + 0 would turn fmod's -0.0 into +0.0
-            result[zero] = m[zero]
+            result = np.where(zero, m, result)  # not result[zero] =: a 0-d result is a scalar
         return result
 
 
@@ -298,7 +298,8 @@ def _binary_samples(call: Any, positive_rhs: bool = True) -> Any:
     rhs = "positive" if positive_rhs else "real"
     return lambda cls: [
         Sample(call, (_values((2, 3), "real", 0) * 3, _values((2, 3), rhs, 1)), "2-D"),
-        Sample(call, (_values((2, 3), "real", 2) * 3, -_values((3,), rhs, 3)), "broadcast")]
+        Sample(call, (_values((2, 3), "real", 2) * 3, -_values((3,), rhs, 3)), "broadcast"),
+        Sample(call, (np.asarray(_values((), "real", 4) * 3), _values((), rhs, 5)), "0-d")]
 
 
 @op("RemainderBackward1", samples=_binary_samples(lambda lib, a, b: lib.remainder(a, b)))
