@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import builtins as _builtins
+import math as _math
 import warnings as _warnings
 
 __version__ = "0.1.0"
@@ -21,12 +22,13 @@ _warnings.filterwarnings(
 
 from . import _dtype
 from ._dtype import (
-    bool, cdouble, cfloat, complex64, complex128, double, dtype, float, float16, float32,
+    bfloat16, bool, cdouble, cfloat, complex64, complex128, double, dtype, float, float16, float32,
     float64, get_default_dtype, half, int, int8, int16, int32, int64, long, promote_types,
     set_default_dtype, short, uint8,
 )
 from ._printing import get_printoptions, set_printoptions
 from ._tensor import Size, Tensor, device
+from ._device import get_default_device, set_default_device
 from . import autograd
 from .autograd.grad_mode import (
     enable_grad, inference_mode, is_grad_enabled, is_inference_mode_enabled, no_grad,
@@ -82,6 +84,44 @@ from . import backends, cuda, func, linalg, nn, optim, utils
 from . import distributed, multiprocessing
 from .serialization import load, save
 
+# The runtime around the tensor library: CPU-only torch's cuda/backends/amp surface, and the
+# pass-throughs torch documents for compilers (compile, jit).
+from . import accelerator, amp, fx, futures, hub, jit, onnx, profiler, testing, version
+from ._compile import compile
+from ._matmul_precision import get_float32_matmul_precision, set_float32_matmul_precision
+from ._typeinfo import finfo, iinfo
+from ._inplace_functions import *
+from .ops.pointwise.closeness import allclose, isclose
+from .amp.autocast_mode import (
+    autocast, get_autocast_cpu_dtype, get_autocast_dtype, get_autocast_gpu_dtype,
+    is_autocast_cache_enabled, is_autocast_cpu_enabled, is_autocast_enabled,
+    set_autocast_cache_enabled, set_autocast_dtype, clear_autocast_cache,
+)
+
+pi = _math.pi
+e = _math.e
+inf = _math.inf
+nan = _math.nan
+newaxis = None
+
+# Memory formats: ember's tensors are always row-major (contiguous); the formats are accepted
+# where torch takes them, as names.
+class memory_format:
+    """A memory layout name (``ember.contiguous_format``...); ember stores every tensor
+    row-major, so layouts are accepted and change no values."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __repr__(self) -> str:
+        return "ember." + self.name
+
+
+contiguous_format = memory_format("contiguous_format")
+preserve_format = memory_format("preserve_format")
+channels_last = memory_format("channels_last")
+channels_last_3d = memory_format("channels_last_3d")
+
 
 def t(input: Tensor) -> Tensor:
     """Transposes a tensor of at most 2 dims."""
@@ -99,17 +139,6 @@ def is_tensor(obj: object) -> _builtins.bool:
 
 def is_floating_point(input: Tensor) -> _builtins.bool:
     return input.is_floating_point()
-
-
-def set_default_device(device_: object) -> None:
-    """Accepts only the CPU, the one device ember has."""
-    from ._tensor import check_device
-
-    check_device(device_)
-
-
-def get_default_device() -> device:
-    return device("cpu")
 
 
 def set_default_tensor_type(t: object) -> None:

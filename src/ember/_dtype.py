@@ -16,6 +16,7 @@ from __future__ import annotations
 import builtins
 from functools import cache, lru_cache
 
+import ml_dtypes
 import numpy as np
 
 # Categories, ordered: a higher category always wins a promotion.
@@ -31,7 +32,8 @@ class dtype:
     def __init__(self, name: str, np_dtype: type) -> None:
         self.name = name
         self.np = np.dtype(np_dtype)
-        kind = self.np.kind
+        # ml_dtypes' bfloat16 is a NumPy extension type (kind "V"); it is a float for torch
+        kind = "f" if name == "bfloat16" else self.np.kind
         self.is_floating_point = kind == "f"
         self.is_complex = kind == "c"
         self.is_signed = kind in "ifc"
@@ -65,6 +67,8 @@ int16 = dtype("int16", np.int16)
 int32 = dtype("int32", np.int32)
 int64 = dtype("int64", np.int64)
 bool = dtype("bool", np.bool_)  # noqa: A001 - torch spells it ember.bool
+# NumPy has no bfloat16; the ml_dtypes extension supplies the storage type and its casts
+bfloat16 = dtype("bfloat16", ml_dtypes.bfloat16)
 
 # torch's aliases
 half = float16
@@ -77,7 +81,7 @@ int = int32  # noqa: A001
 long = int64
 
 all_dtypes = (float16, float32, float64, complex64, complex128, uint8, int8, int16, int32, int64,
-              bool)
+              bool, bfloat16)
 _BY_NUMPY: dict[np.dtype, dtype] = {d.np: d for d in all_dtypes}
 
 _default_dtype = float32
@@ -95,7 +99,7 @@ def set_default_dtype(d: dtype) -> None:
         d (ember.dtype): the new default floating point dtype.
     """
     global _default_dtype
-    if d not in (float32, float64, float16):
+    if d not in (float32, float64, float16, bfloat16):
         raise TypeError("only floating-point types are supported as the default type")
     _default_dtype = d
     # promotion results involving Python floats depend on the default dtype
@@ -241,12 +245,22 @@ def can_cast(src: dtype, dst: dtype) -> builtins.bool:
 
 _KIND_NAMES = {"float16": "Half", "float32": "Float", "float64": "Double", "int8": "Char",
                "int16": "Short", "int32": "Int", "int64": "Long", "uint8": "Byte",
-               "bool": "Bool", "complex64": "ComplexFloat", "complex128": "ComplexDouble"}
+               "bool": "Bool", "complex64": "ComplexFloat", "complex128": "ComplexDouble",
+               "bfloat16": "BFloat16"}
 
 
 def kind_name(d: dtype) -> str:
     """torch's C++ name of a dtype, as its error messages spell it ('Float', 'Long')."""
     return _KIND_NAMES[d.name]
+
+
+BFLOAT16 = bfloat16.np
+
+
+def is_floating_np(np_dtype: np.dtype) -> builtins.bool:
+    """Whether a NumPy dtype is one of ember's floating dtypes (bfloat16 included, whose NumPy
+    kind is "V")."""
+    return np_dtype.kind == "f" or np_dtype == BFLOAT16
 
 
 def finfo_eps(np_dtype: np.dtype) -> builtins.float:

@@ -224,6 +224,8 @@ class _Layout:
 
 def _tensor_str(data: np.ndarray, indent: int) -> str:
     # Body of a non-empty tensor: everything between the prefix and the suffixes.
+    if data.dtype.kind == "V":  # bfloat16 (ml_dtypes): its values print as floats, as torch's
+        data = data.astype(np.float32)
     summarize = data.size > _OPTS.threshold
     if summarize and not _OPTS.edgeitems and data.ndim:
         # Nothing survives a zero-edge summary; the caller adds a size= suffix instead.

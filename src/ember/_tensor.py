@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from . import _dtype as dt
+from ._device import CPU, check_device, device, unavailable
 from ._printing import format_tensor
 
 _new = object.__new__
@@ -42,49 +43,6 @@ class Size(tuple):
     def __getitem__(self, item: Any) -> Any:
         result = super().__getitem__(item)
         return Size(result) if isinstance(item, slice) else result
-
-
-class device:
-    """A device, spelled as in torch. ember computes on the CPU only."""
-
-    __slots__ = ("type", "index")
-
-    def __init__(self, type: str | device = "cpu", index: int | None = None) -> None:
-        if isinstance(type, device):
-            type, index = type.type, type.index
-        name = str(type)
-        if ":" in name:
-            name, _, idx = name.partition(":")
-            index = int(idx)
-        if name != "cpu":
-            raise RuntimeError(
-                f"ember computes on the CPU only: device '{type}' is not available "
-                "(ember.cuda.is_available() is False)")
-        self.type = name
-        self.index = index
-
-    def __repr__(self) -> str:
-        idx = "" if self.index is None else f", index={self.index}"
-        return f"device(type='{self.type}'{idx})"
-
-    def __str__(self) -> str:
-        return self.type if self.index is None else f"{self.type}:{self.index}"
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, str):
-            other = device(other)
-        return isinstance(other, device) and other.type == self.type
-
-    def __hash__(self) -> int:
-        return hash(self.type)
-
-
-CPU = device("cpu")
-
-
-def check_device(d: Any) -> None:
-    if d is not None and not (d is CPU or d == "cpu"):
-        device(d)  # raises with the message above for anything that is not the CPU
 
 
 class Tensor:
@@ -175,13 +133,15 @@ class Tensor:
     is_sparse = False
     is_quantized = False
     is_meta = False
+    # ember computes on the CPU only (see _device.py)
+    is_xpu = is_mps = is_ipu = is_mkldnn = is_nested = False
 
     @property
     def is_floating_point_type(self) -> bool:
-        return self._data.dtype.kind == "f"
+        return dt.is_floating_np(self._data.dtype)
 
     def is_floating_point(self) -> bool:
-        return self._data.dtype.kind == "f"
+        return dt.is_floating_np(self._data.dtype)
 
     def is_complex(self) -> bool:
         return self._data.dtype.kind == "c"
@@ -225,7 +185,7 @@ class Tensor:
                 "you can only change requires_grad flags of leaf variables. If you want to use a "
                 "computed variable in a subgraph that doesn't require differentiation use "
                 "var_no_grad = var.detach().")
-        if requires_grad and self._data.dtype.kind not in "fc":
+        if requires_grad and self._data.dtype.kind not in "fc" and not self.is_floating_point():
             raise RuntimeError("only Tensors of floating point dtype can require gradients")
         if not requires_grad and self._requires_grad:
             _mark_cut(self, "set to requires_grad=False (requires_grad_(False))")
@@ -458,12 +418,13 @@ class Tensor:
 
         return cast(self, target)
 
-    def type(self, dtype: Any = None) -> Any:
+    def type(self, dtype: Any = None, non_blocking: bool = False, **kwargs: Any) -> Any:
+        """With no argument, the legacy type name (``'ember.FloatTensor'``); otherwise this
+        tensor cast to ``dtype`` (a dtype, a legacy type such as ``ember.DoubleTensor``, or
+        its name). CUDA types raise torch's error: ember computes on the CPU."""
         if dtype is None:
             return _legacy_type_name(self.dtype)
-        if isinstance(dtype, str):
-            dtype = _LEGACY_NAMES[dtype.replace("torch.", "").replace("ember.", "")]
-        return self.to(dtype)
+        return self.to(legacy_type_dtype(dtype))
 
     def type_as(self, other: Tensor) -> Tensor:
         return self.to(other.dtype)
@@ -476,6 +437,10 @@ class Tensor:
 
     def half(self) -> Tensor:
         return self.to(dt.float16)
+
+    def bfloat16(self) -> Tensor:
+        """This tensor as bfloat16 (ember.bfloat16: 8 exponent bits, 7 mantissa bits)."""
+        return self.to(dt.bfloat16)
 
     def long(self) -> Tensor:
         return self.to(dt.int64)
@@ -499,10 +464,19 @@ class Tensor:
         return self
 
     def cuda(self, *args: Any, **kwargs: Any) -> Tensor:
-        raise AssertionError("Torch not compiled with CUDA enabled (ember computes on the CPU)")
+        """Raises torch's error for a build without CUDA: ember computes on the CPU."""
+        raise unavailable(device("cuda"))
 
-    def pin_memory(self) -> Tensor:
-        return self
+    def pin_memory(self, device: Any = None) -> Tensor:
+        """Raises torch's error: pinned memory needs an accelerator, and there is none."""
+        raise RuntimeError("Cannot access accelerator device when none is available.")
+
+    def is_pinned(self, device: Any = None) -> bool:
+        return False
+
+    def record_stream(self, stream: Any) -> None:
+        """Raises: there are no CUDA streams (ember computes on the CPU)."""
+        raise RuntimeError("record_stream: ember has no CUDA streams; it computes on the CPU")
 
     def share_memory_(self) -> Tensor:
         return self
@@ -550,7 +524,33 @@ _LEGACY_NAMES = {
     "FloatTensor": dt.float32, "DoubleTensor": dt.float64, "HalfTensor": dt.float16,
     "LongTensor": dt.int64, "IntTensor": dt.int32, "ShortTensor": dt.int16,
     "CharTensor": dt.int8, "ByteTensor": dt.uint8, "BoolTensor": dt.bool,
+    "BFloat16Tensor": dt.bfloat16,
 }
+
+
+_CUDA_LIBRARY = (
+    "Cannot initialize CUDA without ATen_cuda library. (ember computes on the CPU only: it has "
+    "no CUDA tensor types.)")
+
+
+def legacy_type_dtype(t: Any) -> dt.dtype:
+    """The dtype of a ``Tensor.type``/``Module.type`` argument: a dtype, a legacy tensor type
+    (``ember.DoubleTensor``) or its name (``'torch.DoubleTensor'``)."""
+    if isinstance(t, dt.dtype):
+        return t
+    if isinstance(t, str):
+        module, _, name = t.rpartition(".")
+        if module not in ("torch", "ember", "torch.cuda", "ember.cuda") or (
+                name not in _LEGACY_NAMES):
+            raise ValueError(f"invalid type: '{t}'")
+        if module.endswith("cuda"):
+            raise RuntimeError(_CUDA_LIBRARY)
+        return _LEGACY_NAMES[name]
+    if isinstance(t, builtins.type) and isinstance(getattr(t, "dtype", None), dt.dtype):
+        if getattr(t, "is_cuda", False):
+            raise RuntimeError(_CUDA_LIBRARY)
+        return t.dtype
+    raise TypeError("dtype must be a type, str, or dtype object")
 
 
 def _legacy_type_name(d: dt.dtype) -> str:

@@ -56,6 +56,7 @@ from .reduction import prod_cumsum_norm
 from .shape import transpose
 from .pointwise import trigonometric
 from .pointwise import unary
+from .pointwise import closeness
 from .nn import activation, conv, conv_functional, embedding, linear  # noqa: F401
 from .nn import loss_functional, normalization, padding  # noqa: F401
 
@@ -65,4 +66,4 @@ MODULES = (softmax, arithmetic, broadcast, clamp, contractions, decompositions, 
            where_division, extrema, addmm, gather, index_select, getitem, multiply_add, joining,
            matmul, cross_multi_dot, spellings, loss, masked, misc, variance, binary, random,
            sum_mean, repeat, rounding, common, reshape, sorting, special, spectral,
-           prod_cumsum_norm, transpose, trigonometric, unary)
+           prod_cumsum_norm, transpose, trigonometric, unary, closeness)

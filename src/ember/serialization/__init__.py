@@ -21,7 +21,8 @@ import os
 import pickle
 from typing import IO, Any
 
-from .._tensor import check_device, device
+from .._device import check_map_location as check_device
+from .._tensor import device
 from ._common import CheckpointError, FileLike, fail, source_name
 from ._policy import add_safe_globals, clear_safe_globals, get_safe_globals, safe_globals
 from ._safetensors import load_safetensors, looks_like_safetensors, save_safetensors

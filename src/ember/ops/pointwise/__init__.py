@@ -13,6 +13,7 @@ in the (broadcast) inputs.
 - ``where_division.py``: where, rounding division and remainders (floor_divide, remainder,
   fmod), and helpers the other pointwise modules share.
 - ``multiply_add.py``: lerp, addcmul and addcdiv.
+- ``closeness.py``: isclose and allclose (boolean, not differentiable).
 
 A new elementwise op goes into the module of its kind above (a new kind gets a module of its
 own here, listed in ``ember.ops.MODULES``). Elementwise activations that only
