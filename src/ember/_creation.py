@@ -119,7 +119,7 @@ def _leaf(data: np.ndarray, requires_grad: bool, out: Tensor | None = None) -> T
         return out
     t = _make(data)
     if requires_grad:
-        if data.dtype.kind not in "fc":
+        if data.dtype.kind not in "fcV":
             raise RuntimeError(
                 "Only Tensors of floating point and complex dtype can require gradients")
         t._requires_grad = True
@@ -311,32 +311,34 @@ def full(size: Sequence[int], fill_value: Any, *, dtype: dt.dtype | None = None,
     return _leaf(np.full(_size((size,), "full"), fill_value, dtype=np_dtype), requires_grad, out)
 
 
-def _like(input: Tensor, dtype: dt.dtype | None) -> tuple[tuple, np.dtype]:
+def _like(input: Tensor, dtype: dt.dtype | None, device: Any = None) -> tuple[tuple, np.dtype]:
+    if device is not None:  # None: the input's device (the CPU), not the default device
+        check_device(device)
     return input._data.shape, (dtype.np if dtype is not None else input._data.dtype)
 
 
 def zeros_like(input: Tensor, *, dtype: dt.dtype | None = None, device: Any = None,
                requires_grad: bool = False, memory_format: Any = None) -> Tensor:
-    shape, np_dtype = _like(input, dtype)
+    shape, np_dtype = _like(input, dtype, device)
     return _leaf(np.zeros(shape, dtype=np_dtype), requires_grad)
 
 
 def ones_like(input: Tensor, *, dtype: dt.dtype | None = None, device: Any = None,
               requires_grad: bool = False, memory_format: Any = None) -> Tensor:
-    shape, np_dtype = _like(input, dtype)
+    shape, np_dtype = _like(input, dtype, device)
     return _leaf(np.ones(shape, dtype=np_dtype), requires_grad)
 
 
 def empty_like(input: Tensor, *, dtype: dt.dtype | None = None, device: Any = None,
                requires_grad: bool = False, memory_format: Any = None) -> Tensor:
-    shape, np_dtype = _like(input, dtype)
+    shape, np_dtype = _like(input, dtype, device)
     return _leaf(np.empty(shape, dtype=np_dtype), requires_grad)
 
 
 def full_like(input: Tensor, fill_value: Any, *, dtype: dt.dtype | None = None,
               device: Any = None, requires_grad: bool = False,
               memory_format: Any = None) -> Tensor:
-    shape, np_dtype = _like(input, dtype)
+    shape, np_dtype = _like(input, dtype, device)
     if isinstance(fill_value, Tensor):
         fill_value = fill_value.item()
     return _leaf(np.full(shape, fill_value, dtype=np_dtype), requires_grad)
@@ -434,7 +436,7 @@ def randn(*size: Any, generator: Generator | None = None, dtype: dt.dtype | None
 
 def _random_float(dtype: dt.dtype | None, kernel: str) -> np.dtype:
     np_dtype = _float_dtype(dtype)
-    if np_dtype.kind not in "fc":
+    if np_dtype.kind not in "fcV":
         from .ops.pointwise.arithmetic import _kind_name
 
         raise NotImplementedError(

@@ -145,7 +145,7 @@ def _promote_np(a: np.dtype, b: np.dtype) -> np.dtype:
     ca, cb = _BY_NUMPY[a].category, _BY_NUMPY[b].category
     if ca != cb and max(ca, cb) >= _FLOAT:
         high, low = (a, b) if ca > cb else (b, a)
-        if high.kind == "c" and low.kind == "f":
+        if high.kind == "c" and low.kind in "fV":
             return np.promote_types(high, low)
         return high
     return np.promote_types(a, b)
@@ -254,13 +254,17 @@ def kind_name(d: dtype) -> str:
     return _KIND_NAMES[d.name]
 
 
+# NOTE [bfloat16's kind]
+#     ml_dtypes' bfloat16 is a NumPy extension type whose ``dtype.kind`` is "V". ember's checks
+#     of floating-ness on NumPy dtypes therefore read ``kind in "fV"`` (floating) and
+#     ``kind in "fcV"`` (floating or complex): no other "V" dtype is ever a tensor's.
 BFLOAT16 = bfloat16.np
 
 
 def is_floating_np(np_dtype: np.dtype) -> builtins.bool:
     """Whether a NumPy dtype is one of ember's floating dtypes (bfloat16 included, whose NumPy
     kind is "V")."""
-    return np_dtype.kind == "f" or np_dtype == BFLOAT16
+    return np_dtype.kind in "fV"
 
 
 def finfo_eps(np_dtype: np.dtype) -> builtins.float:

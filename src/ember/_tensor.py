@@ -185,7 +185,7 @@ class Tensor:
                 "you can only change requires_grad flags of leaf variables. If you want to use a "
                 "computed variable in a subgraph that doesn't require differentiation use "
                 "var_no_grad = var.detach().")
-        if requires_grad and self._data.dtype.kind not in "fc" and not self.is_floating_point():
+        if requires_grad and self._data.dtype.kind not in "fcV" and not self.is_floating_point():
             raise RuntimeError("only Tensors of floating point dtype can require gradients")
         if not requires_grad and self._requires_grad:
             _mark_cut(self, "set to requires_grad=False (requires_grad_(False))")

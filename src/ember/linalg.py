@@ -36,7 +36,7 @@ CholeskyExResult = namedtuple("linalg_cholesky_ex", ["L", "info"])
 
 
 def _float_check(name: str, x: Tensor) -> None:
-    if x._data.dtype.kind not in "fc":
+    if x._data.dtype.kind not in "fcV":
         from .ops.pointwise.arithmetic import _kind_name
 
         raise RuntimeError(f"{name}: Expected a floating point or complex tensor as input. "

@@ -51,7 +51,7 @@ def _root_edges(outputs: tuple, grad_outputs: tuple) -> tuple[list, list]:
         if g is None:
             if out._data.size != 1:
                 raise RuntimeError("grad can be implicitly created only for scalar outputs")
-            if out._data.dtype.kind not in "fc":
+            if out._data.dtype.kind not in "fcV":
                 raise RuntimeError(
                     "grad can be implicitly created only for real scalar outputs but got "
                     f"{out.dtype}")
@@ -63,7 +63,7 @@ def _root_edges(outputs: tuple, grad_outputs: tuple) -> tuple[list, list]:
                 f"Mismatch in shape: grad_output[{i}] has a shape of {g.shape} and output[{i}] "
                 f"has a shape of {out.shape}.")
         elif g._data.dtype.kind != out._data.dtype.kind and not (
-                g._data.dtype.kind in "fc" and out._data.dtype.kind in "fc"):
+                g._data.dtype.kind in "fcV" and out._data.dtype.kind in "fcV"):
             raise RuntimeError(
                 f"For complex Tensors, both grad_output and output are required to have the "
                 f"same dtype. Mismatch in dtype: grad_output[{i}] has a dtype of {g.dtype} and "

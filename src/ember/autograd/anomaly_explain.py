@@ -57,7 +57,7 @@ def stats(value: Any) -> str:
         return repr(value)
     data = value._data if isinstance(value, Tensor) else value
     shape = "(" + ", ".join(str(s) for s in data.shape) + ("," if data.ndim == 1 else "") + ")"
-    if data.dtype.kind not in "fc" or data.size == 0:
+    if data.dtype.kind not in "fcV" or data.size == 0:
         return f"{shape} {data.dtype}"
     finite = data[np.isfinite(data)]
     lo = f"{finite.real.min():.4g}" if finite.size else "-"
@@ -70,7 +70,7 @@ def stats(value: Any) -> str:
 def _finite(value: Any) -> bool:
     if isinstance(value, Tensor):
         data = value._data
-        return data.dtype.kind not in "fc" or bool(np.isfinite(data).all())
+        return data.dtype.kind not in "fcV" or bool(np.isfinite(data).all())
     if isinstance(value, (float, complex)):
         return bool(np.isfinite(value))
     return True
@@ -129,7 +129,7 @@ def check_forward(node: Any, inputs: tuple, out: Any) -> None:
     if getattr(node, "linear", False):
         return
     outs = out if isinstance(out, (tuple, list)) else (out,)
-    bad = [o for o in outs if isinstance(o, np.ndarray) and o.dtype.kind in "fc"
+    bad = [o for o in outs if isinstance(o, np.ndarray) and o.dtype.kind in "fcV"
            and not np.isfinite(o).all()]
     if not bad or not all(_finite(x) for x in inputs):
         return
@@ -184,7 +184,7 @@ def explain_backward(node: Any, index: int, grad_in: Any, kind: str) -> str:
         if isinstance(g, Tensor):
             lines.append(f"  the gradient arriving at it: {stats(g)}")
     name = node.name()
-    zero_input = any(isinstance(v, Tensor) and v._data.dtype.kind in "fc"
+    zero_input = any(isinstance(v, Tensor) and v._data.dtype.kind in "fcV"
                      and (v._data == 0).any() for v in saved)
     if name in ("SqrtBackward0", "LinalgVectorNormBackward0", "NormBackward0",
                 "NormBackward1", "RsqrtBackward0") or (

@@ -115,7 +115,7 @@ def check_backward(node: Any, grads: tuple, grad_in: Any = None) -> None:
     from .anomaly_explain import explain_backward, warn_backward_inf
 
     for i, g in enumerate(grads):
-        if g is None or g._data.dtype.kind not in "fc":
+        if g is None or g._data.dtype.kind not in "fcV":
             continue
         if np.isnan(g._data).any():
             stack = node._anomaly_trace

@@ -88,7 +88,7 @@ def explain_no_graph(t: Tensor, frame: Any) -> str | None:
 
 
 def _own_cause(t: Tensor, called: str) -> str | None:
-    if t._data.dtype.kind not in "fc":
+    if t._data.dtype.kind not in "fcV":
         return (f"{called} is an integer or bool tensor ({t.dtype}); only floating point and "
                 "complex tensors can require gradients, and ops returning integers (argmax, "
                 "comparisons, .long()) are not differentiable.")

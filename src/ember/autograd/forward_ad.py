@@ -86,7 +86,7 @@ def make_dual(tensor: Tensor, tangent: Tensor, *, level: int | None = None) -> T
         raise RuntimeError(
             "To create a dual Tensor, you must be in a dual level context. Use "
             "`with ember.autograd.forward_ad.dual_level():`")
-    if tensor._data.dtype.kind not in "fc":
+    if tensor._data.dtype.kind not in "fcV":
         raise ValueError(
             f"Expected primal to be floating point or complex, but got: {tensor.dtype}")
     if tangent._data.shape != tensor._data.shape:
@@ -177,7 +177,7 @@ def _linear_arg(x: Any, tangent: Tensor | None) -> Any:
     if tangent is not None:
         return tangent
     if isinstance(x, Tensor):
-        if x._data.dtype.kind in "fc":
+        if x._data.dtype.kind in "fcV":
             from .._creation import zeros_like
 
             return zeros_like(x)

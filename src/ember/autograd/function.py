@@ -255,7 +255,7 @@ def _wrap_outputs(node: BackwardFunction, args: tuple, raw: Any) -> Any:
         for t in wrapped:
             if not isinstance(t, Tensor):
                 continue
-            if id(t) not in non_diff and t._data.dtype.kind in "fc":
+            if id(t) not in non_diff and t._data.dtype.kind in "fcV":
                 if id(t) in dirty and t.grad_fn is None and t._requires_grad:
                     raise RuntimeError(
                         "a leaf Variable that requires grad is being used in an in-place "

@@ -9,6 +9,8 @@ import numpy as np
 
 from .. import _dtype as dt
 from .._tensor import Tensor, _make, bump_version, wrap_dim
+from ..amp.autocast_mode import lower
+from ..amp.autocast_mode import state as _autocast
 from ..ops._inplace import inplace_unary
 from ..ops.nn import conv_functional
 from ..ops.nn.activation import (
@@ -152,6 +154,8 @@ def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
 
 def prelu(input: Tensor, weight: Tensor) -> Tensor:
     """``x`` where positive, else ``weight * x`` with one learnt slope per channel (dim 1)."""
+    if _autocast.cpu is not None:  # an autocast region: run in its lower dtype
+        input, weight = lower(input, weight)
     channels = input._data.shape[1] if input._data.ndim >= 2 else 1
     if weight._data.size not in (1, channels):
         raise RuntimeError(
@@ -191,6 +195,8 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         weight (Tensor): (out_features, in_features).
         bias (Tensor, optional): (out_features).
     """
+    if _autocast.cpu is not None:  # an autocast region: run in its lower dtype
+        input, weight, bias = lower(input, weight, bias)
     _check_same_dtype(input, weight)
     if bias is None:
         return input.matmul(weight.t())
@@ -557,6 +563,8 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
         is_causal (bool): attend only to positions at or before one's own.
         scale (float, optional): defaults to ``1 / sqrt(E)``.
     """
+    if _autocast.cpu is not None:  # an autocast region: run in its lower dtype
+        query, key, value = lower(query, key, value)
     if enable_gqa:
         raise NotImplementedError("ember: scaled_dot_product_attention(enable_gqa=True)")
     if is_causal and attn_mask is not None:

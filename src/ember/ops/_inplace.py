@@ -108,7 +108,7 @@ def _write_directly(target: Tensor, primitive: type | None, other: Any) -> bool:
     no temporary. False when anything about it is unusual; the general path then runs."""
     ufunc = _UFUNCS.get(primitive.__name__) if primitive is not None else None
     data = target._data
-    if ufunc is None or data.dtype.kind != "f" or not data.flags.writeable:
+    if ufunc is None or data.dtype.kind not in "fV" or not data.flags.writeable:
         return False
     if isinstance(other, Tensor):
         value = other._data

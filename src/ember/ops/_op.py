@@ -429,7 +429,7 @@ class BinaryOp(Primitive):
 
 def _scalar_dtype(array_dtype: np.dtype, scalar: Any, float_result: bool) -> np.dtype:
     result = scalar_result(array_dtype, scalar)
-    if float_result and result.kind not in "fc":
+    if float_result and result.kind not in "fcV":
         result = dt.get_default_dtype().np
     return result
 
@@ -462,7 +462,7 @@ def _as_number(x: Any) -> Any:
 def _promote_pair(float_result: bool, ad: np.ndarray,
                   bd: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     result = dt.binary_result_np(ad.dtype, ad.ndim == 0, bd.dtype, bd.ndim == 0)
-    if float_result and result.kind not in "fc":
+    if float_result and result.kind not in "fcV":
         result = dt.get_default_dtype().np
     if ad.dtype != result:
         ad = ad.astype(result)

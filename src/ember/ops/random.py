@@ -89,7 +89,7 @@ def normal(mean: Any, std: Any = 1.0, size: Any = None, *, generator: Generator 
     m = mean._data if mean_t else mean
     s = std._data if std_t else std
     for x in (m, s):
-        if isinstance(x, np.ndarray) and x.dtype.kind not in "fc" and x is m:
+        if isinstance(x, np.ndarray) and x.dtype.kind not in "fcV" and x is m:
             raise _not_implemented("normal_kernel_cpu", x)
     if std_t:
         if np.any(s < 0):
@@ -135,7 +135,7 @@ def bernoulli(input: Tensor, p: float | None = None, *, generator: Generator | N
         tensor([1., 1., 1.])
     """
     x = input._data
-    if x.dtype.kind not in "fc":
+    if x.dtype.kind not in "fcV":
         raise _not_implemented("bernoulli_tensor_cpu_p_", x)
     probs = x if p is None else np.full(x.shape, p)
     _check_p(probs)
@@ -165,7 +165,7 @@ def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,
     w = input._data
     if w.ndim not in (1, 2):
         raise RuntimeError("prob_dist must be 1 or 2 dim")
-    if w.dtype.kind != "f":
+    if w.dtype.kind not in "fV":
         raise RuntimeError("multinomial only supports floating-point dtypes for input, got: "
                            f"{_kind_name(input.dtype)}")
     if num_samples <= 0:
@@ -233,7 +233,7 @@ def _fill(target: Tensor, values: np.ndarray, node: str) -> Tensor:
 
 
 def _float_only(target: Tensor, kernel: str) -> None:
-    if target._data.dtype.kind not in "fc":
+    if target._data.dtype.kind not in "fcV":
         raise _not_implemented(kernel, target._data)
 
 
@@ -259,7 +259,7 @@ def normal_(self: Tensor, mean: float = 0.0, std: float = 1.0, *,
 
 
 def _random_bound(np_dtype: np.dtype) -> int:
-    if np_dtype.kind == "f":
+    if np_dtype.kind in "fV":
         return 2 ** (np.finfo(np_dtype).nmant + 1)
     if np_dtype.kind == "b":
         return 2
@@ -285,7 +285,7 @@ def random_(self: Tensor, from_: int = 0, to: int | None = None, *,
 def exponential_(self: Tensor, lambd: float = 1.0, *,
                  generator: Generator | None = None) -> Tensor:
     """Fills with exponential samples of rate ``lambd``, in place."""
-    if self._data.dtype.kind not in "fc":
+    if self._data.dtype.kind not in "fcV":
         raise RuntimeError("Exponential distribution is a continuous probability distribution. "
                            f"dtype must be a floating point but you specified "
                            f"{_kind_name(self.dtype)}")

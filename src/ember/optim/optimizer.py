@@ -403,7 +403,7 @@ def _cast_state(param: Tensor, value: Any, key: Any = None) -> Any:
     which stays a float32 counter)."""
     if isinstance(value, Tensor):
         data = value._data
-        if key != "step" and param._data.dtype.kind in "fc":
+        if key != "step" and param._data.dtype.kind in "fcV":
             data = data.astype(param._data.dtype)
         out = _make(np.array(data, copy=True))
         out._requires_grad = value._requires_grad

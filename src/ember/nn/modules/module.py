@@ -426,16 +426,16 @@ class Module(HookMixin):
             raise TypeError(
                 "nn.Module.to only accepts floating point or complex dtypes, but got desired "
                 f"dtype={target}")
-        return self._apply(lambda t: t.to(target) if t._data.dtype.kind in "fc" else t)
+        return self._apply(lambda t: t.to(target) if t._data.dtype.kind in "fcV" else t)
 
     def float(self) -> Module:
-        return self._apply(lambda t: t.float() if t._data.dtype.kind == "f" else t)
+        return self._apply(lambda t: t.float() if t._data.dtype.kind in "fV" else t)
 
     def double(self) -> Module:
-        return self._apply(lambda t: t.double() if t._data.dtype.kind == "f" else t)
+        return self._apply(lambda t: t.double() if t._data.dtype.kind in "fV" else t)
 
     def half(self) -> Module:
-        return self._apply(lambda t: t.half() if t._data.dtype.kind == "f" else t)
+        return self._apply(lambda t: t.half() if t._data.dtype.kind in "fV" else t)
 
     def type(self, dst_type: Any) -> Module:
         """Casts every parameter and buffer, integer ones too, to ``dst_type``."""

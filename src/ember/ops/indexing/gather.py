@@ -392,7 +392,7 @@ def _inplace(primitive: type, compute: Any) -> Any:
     def method(self: Tensor, *args: Any, **kwargs: Any) -> Tensor:
         # the tensor-valued argument is "other" to inplace_binary, so that its need for a
         # gradient alone makes the write recorded
-        other = next((a for a in args if isinstance(a, Tensor) and a._data.dtype.kind in "fc"),
+        other = next((a for a in args if isinstance(a, Tensor) and a._data.dtype.kind in "fcV"),
                      None)
 
         def run(target: Tensor, _other: Any) -> Tensor:

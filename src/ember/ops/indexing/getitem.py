@@ -206,7 +206,7 @@ def _sequence_index(seq: Any) -> tuple:
         raise ValueError("expected sequence of equal length lists as an index") from None
     if arr.dtype == np.bool_ and arr.ndim:
         return _MASK, arr, arr.ndim
-    if arr.size == 0 or arr.dtype.kind in "iuf":
+    if arr.size == 0 or arr.dtype.kind in "iufV":
         return _ARR, arr.astype(np.int64, copy=False), 1
     raise IndexError(_INDEX_DTYPE_ERROR)
 

@@ -8,6 +8,8 @@ from typing import Any
 import numpy as np
 
 from ..._tensor import Tensor
+from ...amp.autocast_mode import lower
+from ...amp.autocast_mode import state as _autocast
 from .._op import Primitive, op
 from ..samples import Sample
 from .matmul import Bmm, Mm, Mv, _maybe_out, _values, bilinear_jvp, matmul
@@ -42,13 +44,25 @@ def _add_scaled(ctx: Any, prod: np.ndarray, bias: np.ndarray, beta: Any, alpha: 
         ctx.input_meta = ((bias.shape, bias.dtype), None, None)
     ctx.beta, ctx.alpha = beta, alpha
     if alpha != 1:
-        prod = prod * alpha if prod.dtype.kind in "fc" else (prod * alpha).astype(prod.dtype)
+        prod = prod * alpha if prod.dtype.kind in "fcV" else (prod * alpha).astype(prod.dtype)
     if beta == 0:
         return prod
     if beta == 1:
         prod += bias
         return prod
     return (prod + beta * bias).astype(prod.dtype, copy=False)
+
+
+def _rounded_sum(ctx: Any, prod: np.ndarray, bias: np.ndarray, beta: Any,
+                 alpha: Any) -> np.ndarray:
+    """``_add_scaled`` for a product NumPy made in a wider dtype (bfloat16 matrices multiply in
+    float32): the sum is formed there and rounded once, as torch's."""
+    if prod.dtype == bias.dtype:
+        return _add_scaled(ctx, prod, bias, beta, alpha)
+    out = _add_scaled(ctx, prod, bias.astype(prod.dtype), beta, alpha).astype(bias.dtype)
+    if bias.shape != prod.shape:  # the bias's gradient goes back in its own dtype
+        ctx.input_meta = ((bias.shape, bias.dtype), None, None)
+    return out
 
 
 def _scaled(t: Tensor | None, factor: Any) -> Tensor | None:
@@ -98,7 +112,7 @@ class Addmm(Primitive):
             raise RuntimeError(
                 f"mat1 and mat2 shapes cannot be multiplied ({m1.shape[0]}x{m1.shape[1]} and "
                 f"{m2.shape[0]}x{m2.shape[1]})")
-        return _add_scaled(ctx, m1 @ m2, bias, beta, alpha)
+        return _rounded_sum(ctx, m1 @ m2, bias, beta, alpha)
 
     formula = {"bias": "beta * grad", "m1": "alpha * grad @ m2.T", "m2": "alpha * m1.T @ grad"}
 
@@ -134,6 +148,8 @@ def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Any = 1, alpha: An
         tensor([[4., 4., 4.],
                 [4., 4., 4.]])
     """
+    if _autocast.cpu is not None:  # an autocast region: run in its lower dtype
+        input, mat1, mat2 = lower(input, mat1, mat2)
     return _maybe_out(Addmm.apply(input, mat1, mat2, beta=beta, alpha=alpha), out)
 
 
@@ -225,7 +241,7 @@ class Baddbmm(Primitive):
             raise RuntimeError(
                 f"Expected size for first two dimensions of batch2 tensor to be: "
                 f"[{b1.shape[0]}, {b1.shape[2]}] but got: [{b2.shape[0]}, {b2.shape[1]}].")
-        return _add_scaled(ctx, np.matmul(b1, b2), bias, beta, alpha)
+        return _rounded_sum(ctx, np.matmul(b1, b2), bias, beta, alpha)
 
     formula = {"bias": "beta * grad", "b1": "alpha * grad @ b2.mT", "b2": "alpha * b1.mT @ grad"}
 
@@ -283,6 +299,8 @@ def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Any = 1, alp
         <BLANKLINE>
                 [[3.]]])
     """
+    if _autocast.cpu is not None:  # an autocast region: run in its lower dtype
+        input, batch1, batch2 = lower(input, batch1, batch2)
     return _maybe_out(Baddbmm.apply(input, batch1, batch2, beta=beta, alpha=alpha), out)
 
 
@@ -295,6 +313,8 @@ def addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Any = 1, alph
         >>> ember.addbmm(ember.zeros(1, 1), ember.ones(2, 1, 3), ember.ones(2, 3, 1))
         tensor([[6.]])
     """
+    if _autocast.cpu is not None:  # an autocast region: run in its lower dtype
+        input, batch1, batch2 = lower(input, batch1, batch2)
     return _maybe_out(Addbmm.apply(input, batch1, batch2, beta=beta, alpha=alpha), out)
 
 

@@ -39,7 +39,7 @@ def _kind(a: np.ndarray) -> str:
 def _check_matrix(name: str, a: np.ndarray, square: bool = True) -> None:
     if a.ndim < 2:
         raise RuntimeError(f"{name}: The input tensor A must have at least 2 dimensions.")
-    if a.dtype.kind not in "fc":
+    if a.dtype.kind not in "fcV":
         raise RuntimeError(
             f"{name}: Expected a floating point or complex tensor as input. Got {_kind(a)}")
     if square and a.shape[-1] != a.shape[-2]:

@@ -10,6 +10,8 @@ from typing import Any
 import numpy as np
 
 from ..._tensor import Tensor
+from ...amp.autocast_mode import lower
+from ...amp.autocast_mode import state as _autocast
 from .._op import Primitive, UnaryOp, op
 from ..samples import Sample, matmul_samples
 from ..samples import _values as _sample_values
@@ -20,6 +22,12 @@ __all__ = ["matmul", "mm", "bmm", "mv", "dot", "vdot"]
 
 def _values(shape: tuple, seed: int, domain: str = "real") -> np.ndarray:
     return _sample_values(shape, domain, seed + 100)
+
+
+def rounded(product: np.ndarray, like: np.ndarray) -> np.ndarray:
+    """A product in ``like``'s dtype: NumPy multiplies bfloat16 matrices in float32 (as torch
+    accumulates them), and the result is rounded back once, as torch's."""
+    return product if product.dtype == like.dtype else product.astype(like.dtype)
 
 
 def _same_dtype(a: np.ndarray, b: np.ndarray, name: str) -> None:
@@ -57,7 +65,7 @@ class Dot(Primitive):
                 f"[{b.shape[0]}] to have the same number of elements, but got {a.shape[0]} and "
                 f"{b.shape[0]} elements respectively")
         _same_dtype(a, b, "dot")
-        return np.asarray(np.dot(a, b))
+        return rounded(np.asarray(np.dot(a, b)), a)
 
     formula = {"a": "grad * b", "b": "grad * a"}
 
@@ -85,7 +93,7 @@ class Mv(Primitive):
                 f"size mismatch, got input ({m.shape[0]}), mat ({m.shape[0]}x{m.shape[1]}), vec "
                 f"({v.shape[0]})")
         _same_dtype(m, v, "mv")
-        return m @ v
+        return rounded(m @ v, m)
 
     formula = {"m": "outer(grad, v)", "v": "m.T @ grad"}
 
@@ -115,7 +123,7 @@ class Mm(Primitive):
                 f"mat1 and mat2 shapes cannot be multiplied ({a.shape[0]}x{a.shape[1]} and "
                 f"{b.shape[0]}x{b.shape[1]})")
         _same_dtype(a, b, "mm")
-        return a @ b
+        return rounded(a @ b, a)
 
     formula = {"a": "grad @ b.T", "b": "a.T @ grad"}
 
@@ -144,7 +152,7 @@ class Bmm(Primitive):
                 f"Expected size for first two dimensions of batch2 tensor to be: "
                 f"[{a.shape[0]}, {a.shape[2]}] but got: [{b.shape[0]}, {b.shape[1]}].")
         _same_dtype(a, b, "bmm")
-        return np.matmul(a, b)
+        return rounded(np.matmul(a, b), a)
 
     formula = {"a": "grad @ b.mT", "b": "a.mT @ grad"}
 
@@ -195,6 +203,8 @@ def matmul(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor
         >>> ember.ones(2, 3) @ ember.ones(3)
         tensor([3., 3.])
     """
+    if _autocast.cpu is not None:  # an autocast region: run in its lower dtype
+        input, other = lower(input, other)
     if not isinstance(other, Tensor) or not isinstance(input, Tensor):
         raise TypeError(
             f"matmul(): argument 'other' (position 1) must be Tensor, not "
@@ -283,11 +293,15 @@ def mm(input: Tensor, mat2: Tensor, *, out: Tensor | None = None) -> Tensor:
         >>> ember.mm(ember.ones(2, 3), ember.ones(3, 4)).shape
         ember.Size([2, 4])
     """
+    if _autocast.cpu is not None:  # an autocast region: run in its lower dtype
+        input, mat2 = lower(input, mat2)
     return _maybe_out(Mm.apply(input, mat2), out)
 
 
 def bmm(input: Tensor, mat2: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Batched matrix product of ``(b, n, m)`` and ``(b, m, p)`` tensors."""
+    if _autocast.cpu is not None:  # an autocast region: run in its lower dtype
+        input, mat2 = lower(input, mat2)
     return _maybe_out(Bmm.apply(input, mat2), out)
 
 

@@ -28,7 +28,7 @@ def _like(result: np.ndarray, x: np.ndarray) -> np.ndarray:
 
 
 def _check_float(x: np.ndarray, kernel: str) -> None:
-    if x.dtype.kind not in "fc":
+    if x.dtype.kind not in "fcV":
         from ... import _dtype as dt
         from ..pointwise.arithmetic import _kind_name
 

@@ -244,7 +244,7 @@ class MaxPool2DWithIndices(UnaryOp):
                 dilation: tuple, out_size: tuple, indices: list | None = None) -> np.ndarray:
         x4 = _batched4(x)
         h, w = x4.shape[2:]
-        fill = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
+        fill = -np.inf if x.dtype.kind in "fV" else np.iinfo(x.dtype).min
         win = _windows(x4, kernel, stride, dilation, padding, out_size, fill)
         # Kernel offsets first: the copy then reads whole strided planes, and argmax/max
         # reduce over the leading axis. argmax keeps the first maximum and NaN wins (max

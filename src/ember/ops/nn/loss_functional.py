@@ -9,6 +9,8 @@ from typing import Any
 import numpy as np
 
 from ..._tensor import Tensor, _make
+from ...amp.autocast_mode import state as _autocast
+from ...amp.autocast_mode import to_float32
 from ..pointwise.where_division import where
 from .loss import (
     BinaryCrossEntropy,
@@ -35,6 +37,8 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
         ignore_index (int): a target value that contributes nothing.
         reduction (str): 'none' | 'mean' | 'sum'.
     """
+    if _autocast.cpu is not None:  # an autocast region: this op runs in float32
+        input, target, weight = to_float32(input, target, weight)
     if size_average is not None or reduce is not None:
         reduction = _legacy_reduction(size_average, reduce)
     if reduction not in ("none", "mean", "sum"):
@@ -113,6 +117,8 @@ def mse_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: An
         target (Tensor): same shape as input (broadcast with a warning otherwise).
         reduction (str): 'none' | 'mean' | 'sum'.
     """
+    if _autocast.cpu is not None:  # an autocast region: this op runs in float32
+        input, target = to_float32(input, target)
     if weight is not None:
         raise NotImplementedError("ember: mse_loss(weight=...) is not supported")
     reduction = _reduction(size_average, reduce, reduction)
@@ -124,6 +130,8 @@ def l1_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any
             reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
     """Mean absolute error ``|input - target|``, reduced (composed of sub, abs and mean, as
     torch records it)."""
+    if _autocast.cpu is not None:  # an autocast region: this op runs in float32
+        input, target = to_float32(input, target)
     if weight is not None:
         raise NotImplementedError("ember: l1_loss(weight=...) is not supported")
     reduction = _reduction(size_average, reduce, reduction)
@@ -135,6 +143,8 @@ def smooth_l1_loss(input: Tensor, target: Tensor, size_average: Any = None, redu
                    reduction: str = "mean", beta: float = 1.0) -> Tensor:
     """``0.5 d**2 / beta`` where ``|d| < beta``, else ``|d| - 0.5 beta``, for ``d = input -
     target``; ``beta = 0`` is the L1 loss."""
+    if _autocast.cpu is not None:  # an autocast region: this op runs in float32
+        input, target = to_float32(input, target)
     reduction = _reduction(size_average, reduce, reduction)
     if beta < 0:
         raise RuntimeError("smooth_l1_loss does not support negative values for beta.")
@@ -147,6 +157,8 @@ def smooth_l1_loss(input: Tensor, target: Tensor, size_average: Any = None, redu
 def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0,
                weight: Tensor | None = None) -> Tensor:
     """``0.5 d**2`` where ``|d| < delta``, else ``delta (|d| - 0.5 delta)``."""
+    if _autocast.cpu is not None:  # an autocast region: this op runs in float32
+        input, target = to_float32(input, target)
     if weight is not None:
         raise NotImplementedError("ember: huber_loss(weight=...) is not supported")
     reduction = _reduction(None, None, reduction)
@@ -177,6 +189,8 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
         weight (Tensor, optional): a weight per element, broadcast to the input.
         reduction (str): 'none' | 'mean' | 'sum'.
     """
+    if _autocast.cpu is not None:  # an autocast region: this op runs in float32
+        input, target, weight = to_float32(input, target, weight)
     reduction = _reduction(size_average, reduce, reduction)
     if target._data.shape != input._data.shape:
         raise ValueError(
@@ -201,6 +215,8 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
         pos_weight (Tensor, optional): a weight of positive examples, broadcast along the
             last (class) dim.
     """
+    if _autocast.cpu is not None:  # an autocast region: this op runs in float32
+        input, target, weight = to_float32(input, target, weight)
     reduction = _reduction(size_average, reduce, reduction)
     if target._data.shape != input._data.shape:
         raise ValueError(
@@ -229,6 +245,8 @@ def kl_div(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any 
         reduction (str): 'none' | 'batchmean' | 'sum' | 'mean' ('batchmean' divides the sum by
             the batch size, which is the true KL divergence).
     """
+    if _autocast.cpu is not None:  # an autocast region: this op runs in float32
+        input, target = to_float32(input, target)
     if size_average is not None or reduce is not None:
         reduction = _legacy_reduction(size_average, reduce)
     if reduction not in ("none", "mean", "sum", "batchmean"):
@@ -272,6 +290,8 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
         >>> ember.nn.functional.cross_entropy(logits, ember.tensor([0]))
         tensor(0.2413)
     """
+    if _autocast.cpu is not None:  # an autocast region: this op runs in float32
+        input, target, weight = to_float32(input, target, weight)
     reduction = _reduction(size_average, reduce, reduction)
     if not 0.0 <= label_smoothing <= 1.0:
         raise RuntimeError(
@@ -280,7 +300,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
     classes = input._data.shape[dim]
     log_probs = input.log_softmax(dim)
     w_shape = (classes,) + (1,) * (input._data.ndim - dim - 1)
-    if target._data.dtype.kind == "f":
+    if target._data.dtype.kind in "fV":
         if target._data.shape != input._data.shape:
             raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
         if label_smoothing > 0:

@@ -18,7 +18,7 @@ __all__ = ["softmax", "log_softmax"]
 def _prepare(x: np.ndarray, dtype: dt.dtype | None, name: str) -> np.ndarray:
     if dtype is not None:
         x = x.astype(dtype.np)
-    if x.dtype.kind not in "fc":
+    if x.dtype.kind not in "fcV":
         from ..pointwise.arithmetic import _kind_name
 
         raise RuntimeError(

@@ -129,7 +129,7 @@ class Reciprocal(UnaryOp):
 
     @staticmethod
     def forward(ctx: Any, x: np.ndarray) -> np.ndarray:
-        if x.dtype.kind not in "fc":
+        if x.dtype.kind not in "fcV":
             x = x.astype(dt.get_default_dtype().np)
         with np.errstate(divide="ignore"):
             return 1 / x
@@ -460,7 +460,7 @@ def _bitwise(ufunc: np.ufunc, name: str) -> Any:
     def bitwise(input: Any, other: Any, *, out: Tensor | None = None) -> Tensor:
         for operand in (input, other):
             data = operand._data if isinstance(operand, Tensor) else operand
-            if np.asarray(data).dtype.kind == "f":
+            if np.asarray(data).dtype.kind in "fV":
                 raise RuntimeError(f'"{name}_cpu" not implemented for \'Float\'')
         return _outside_graph(ufunc, input, other, out)
 
@@ -475,7 +475,7 @@ bitwise_xor = _bitwise(np.bitwise_xor, "bitwise_xor")
 
 
 def bitwise_not(input: Tensor, *, out: Tensor | None = None) -> Tensor:
-    if input._data.dtype.kind == "f":
+    if input._data.dtype.kind in "fV":
         raise RuntimeError("\"bitwise_not_cpu\" not implemented for 'Float'")
     return _out(_make(np.invert(input._data)), out)
 

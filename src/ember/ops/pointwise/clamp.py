@@ -68,7 +68,7 @@ def clamp_samples(name: str = "clamp") -> Any:
 def _bound_dtype(x: np.ndarray, lo: Any, hi: Any) -> np.ndarray:
     """``x`` cast to torch's result type with Python-number bounds (int tensor, float bound:
     default float; bool tensor, int bound: int64)."""
-    if x.dtype.kind == "f":  # the common case: Python-number bounds never promote a float
+    if x.dtype.kind in "fV":  # the common case: Python-number bounds never promote a float
         return x
     common = dt.result_type_np((x, lo, hi))
     return x if common == x.dtype else x.astype(common)

@@ -26,7 +26,7 @@ def _lerp_check(start: np.ndarray, end: np.ndarray, weight: Any, kernel: str) ->
             raise RuntimeError(f"expected dtype {_C_NAMES[start.dtype.name]} for `weight` but "
                                f"got dtype {_C_NAMES[weight.dtype.name]}")
         weight = weight.astype(start.dtype)
-    if start.dtype.kind not in "fc":
+    if start.dtype.kind not in "fcV":
         raise _not_implemented(kernel, start)
     return weight
 

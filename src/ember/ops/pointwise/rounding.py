@@ -86,7 +86,7 @@ class RoundDecimals(_Rounding):
     formula = {"x": "0 * grad"}
     @staticmethod
     def forward(ctx: Any, x: np.ndarray, decimals: int) -> np.ndarray:
-        if x.dtype.kind not in "fc":  # even integers: torch has no integer kernel for this
+        if x.dtype.kind not in "fcV":  # even integers: torch has no integer kernel for this
             raise _not_implemented("round_vml_cpu" if decimals == 0 else "round_cpu", x)
         if decimals == 0:
             return np.rint(x)
@@ -127,7 +127,7 @@ class Frac(UnaryOp):
 
     @staticmethod
     def forward(ctx: Any, x: np.ndarray) -> np.ndarray:
-        if x.dtype.kind not in "fc":
+        if x.dtype.kind not in "fcV":
             raise _not_implemented("frac_cpu", x)
         with np.errstate(invalid="ignore"):
             return x - np.trunc(x)

@@ -30,7 +30,7 @@ def with_samples(factory: Any, *extra: Sample) -> Any:
 
 
 def _floating(x: np.ndarray) -> np.ndarray:
-    return x if x.dtype.kind in "fc" else x.astype(dt.get_default_dtype().np)
+    return x if x.dtype.kind in "fcV" else x.astype(dt.get_default_dtype().np)
 
 
 @op("ExpBackward0", methods=("exp",), functions=("exp",), samples=with_samples(
@@ -385,7 +385,7 @@ def zeros_of(grad: Tensor) -> Tensor:
 def _predicate(name: str, test: Any, default: bool) -> Any:
     def predicate(input: Tensor) -> Tensor:
         x = input._data
-        if x.dtype.kind not in "fc":  # integers are always finite
+        if x.dtype.kind not in "fcV":  # integers are always finite
             return _make(np.full(x.shape, default))
         return _make(test(x))
 
@@ -420,7 +420,7 @@ class NanToNum(UnaryOp):
 
     @staticmethod
     def forward(ctx: Any, x: np.ndarray, nan: float, posinf: Any, neginf: Any) -> np.ndarray:
-        if x.dtype.kind not in "fc":
+        if x.dtype.kind not in "fcV":
             return x.copy()
         return np.nan_to_num(x, nan=nan, posinf=posinf, neginf=neginf)
 

@@ -277,7 +277,7 @@ def evenly_distribute(grad: Tensor, x: np.ndarray, result: np.ndarray, dims: tup
     (``nan_equal``, max/median) or to nothing, making the gradient NaN (amax)."""
     kept = result if keepdim or not dims else np.expand_dims(result, dims)
     mask = x == kept
-    if nan_equal and x.dtype.kind == "f":
+    if nan_equal and x.dtype.kind in "fV":
         mask |= np.isnan(x) & np.isnan(kept)
     count = mask.sum(axis=dims, keepdims=True)
     with np.errstate(invalid="ignore", divide="ignore"):

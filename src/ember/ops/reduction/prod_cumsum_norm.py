@@ -353,7 +353,7 @@ def norm(input: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False,
         tensor(5.)
     """
     x = input._data
-    if x.dtype.kind not in "fc":
+    if x.dtype.kind not in "fcV":
         raise RuntimeError("linalg.vector_norm: Expected a floating point or complex tensor as "
                            f"input. Got {kind_name(x.dtype)}")
     dims = reduce_dims(dim, x.ndim)
@@ -396,7 +396,7 @@ class Logsumexp(UnaryOp):
     @staticmethod
     def forward(ctx: Any, x: np.ndarray, dims: tuple[int, ...], keepdim: bool) -> np.ndarray:
         ctx.shape, ctx.dims, ctx.keepdim = x.shape, dims, keepdim
-        if x.dtype.kind not in "fc":
+        if x.dtype.kind not in "fcV":
             x = x.astype(dt.get_default_dtype().np)
         shift = np.max(x, axis=dims, keepdims=True, initial=-np.inf)
         # all -inf (or +inf) slices: no shift, exp does the rest

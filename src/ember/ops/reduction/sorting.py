@@ -284,7 +284,7 @@ class MedianDim(_ExtremeDim):
         if dim is None:
             return _pick(ctx, x, None, keepdim, None)
         position = (x.shape[dim] - 1) // 2
-        if x.dtype.kind == "f":
+        if x.dtype.kind in "fV":
             nan = np.isnan(x)
             has_nan = nan.any(axis=dim, keepdims=True)
             if has_nan.any():
@@ -304,7 +304,7 @@ class NanmedianDim(_ExtremeDim):
         empty_check(x, "nanmedian", dim)
         if dim is None:
             return _pick(ctx, x, None, keepdim, None)
-        if x.dtype.kind != "f":
+        if x.dtype.kind not in "fV":
             return _kth_forward(ctx, x, dim, keepdim, (x.shape[dim] - 1) // 2)
         count = (~np.isnan(x)).sum(axis=dim, keepdims=True)
         return _kth_forward(ctx, x, dim, keepdim, np.maximum(count - 1, 0) // 2)
@@ -336,7 +336,7 @@ class Median(_Whole):
     @staticmethod
     def forward(ctx: Any, x: np.ndarray) -> np.ndarray:
         flat = x.ravel()
-        if x.dtype.kind == "f" and np.isnan(flat).any():
+        if x.dtype.kind in "fV" and np.isnan(flat).any():
             return np.asarray(np.nan, dtype=x.dtype)
         return _lower_median(flat)
 
@@ -347,7 +347,7 @@ class Nanmedian(_Whole):
     @staticmethod
     def forward(ctx: Any, x: np.ndarray) -> np.ndarray:
         flat = x.ravel()
-        if x.dtype.kind == "f":
+        if x.dtype.kind in "fV":
             kept = flat[~np.isnan(flat)]
             if kept.size == 0:
                 return np.asarray(np.nan, dtype=x.dtype)

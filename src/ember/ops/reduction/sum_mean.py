@@ -95,7 +95,16 @@ def _sum_dtype(x: np.ndarray, dtype: dt.dtype | None, ctx: Any = None) -> np.dty
         if ctx is not None and dtype.np != x.dtype:
             ctx.input_meta = ((x.shape, x.dtype),)
         return dtype.np
+    if x.dtype == dt.BFLOAT16:  # accumulated in float32 and rounded once, as torch's
+        return np.dtype(np.float32)
     return np.dtype(np.int64) if x.dtype.kind in "biu" else None
+
+
+def _rounded_back(out: np.ndarray, x: np.ndarray, dtype: dt.dtype | None) -> np.ndarray:
+    """A bfloat16 reduction accumulated in float32, rounded back to bfloat16."""
+    if dtype is None and x.dtype == dt.BFLOAT16:
+        return out.astype(x.dtype)
+    return out
 
 
 @op("SumBackward0", samples=reduction_samples("sum", whole=True))
@@ -107,7 +116,7 @@ class Sum(UnaryOp):
     @staticmethod
     def forward(ctx: Any, x: np.ndarray, dtype: dt.dtype | None = None) -> np.ndarray:
         ctx.shape, ctx.dims, ctx.keepdim = x.shape, (), False
-        return np.asarray(x.sum(dtype=_sum_dtype(x, dtype, ctx)))
+        return _rounded_back(np.asarray(x.sum(dtype=_sum_dtype(x, dtype, ctx))), x, dtype)
 
     formula = {"x": "grad.expand(x.shape)"}
 
@@ -142,7 +151,8 @@ class SumDim(UnaryOp):
     def forward(ctx: Any, x: np.ndarray, dims: tuple[int, ...], keepdim: bool,
                 dtype: dt.dtype | None = None) -> np.ndarray:
         ctx.shape, ctx.dims, ctx.keepdim = x.shape, dims, keepdim
-        return np.asarray(x.sum(axis=dims, keepdims=keepdim, dtype=_sum_dtype(x, dtype, ctx)))
+        out = x.sum(axis=dims, keepdims=keepdim, dtype=_sum_dtype(x, dtype, ctx))
+        return _rounded_back(np.asarray(out), x, dtype)
 
     backward = staticmethod(_reduced_grad)
 
@@ -173,7 +183,7 @@ def sum(input: Tensor, dim: Any = _NO_DIM, keepdim: bool = False, *,  # noqa: A0
 
 def _float_check(x: np.ndarray, dtype: dt.dtype | None, name: str) -> np.dtype:
     result = dtype.np if dtype is not None else x.dtype
-    if result.kind not in "fc":
+    if result.kind not in "fcV":
         raise RuntimeError(
             f"{name}(): could not infer output dtype. Input dtype must be either a floating "
             f"point or complex dtype. Got: {kind_name(result)}")
@@ -194,6 +204,8 @@ class Mean(UnaryOp):
         ctx.shape, ctx.count = x.shape, x.size
         if not x.size:
             return np.asarray(np.nan, dtype=result)
+        if result == dt.BFLOAT16:  # accumulated in float32, rounded once, as torch's
+            return np.asarray(x.mean(dtype=np.float32)).astype(result)
         return np.asarray(x.mean(dtype=result))
 
     formula = {"x": "grad.expand(x.shape) / x.numel()"}
@@ -227,6 +239,9 @@ class MeanDim(UnaryOp):
         if not ctx.count:  # NumPy warns about the empty slices; torch quietly gives NaN
             out = np.sum(x, axis=dims, keepdims=keepdim, dtype=result)
             return np.full_like(out, np.nan)
+        if result == dt.BFLOAT16:  # accumulated in float32, rounded once, as torch's
+            return np.asarray(x.mean(axis=dims, keepdims=keepdim, dtype=np.float32)).astype(
+                result)
         return np.asarray(x.mean(axis=dims, keepdims=keepdim, dtype=result))
 
     formula = {"x": "grad (its dims kept) expanded to x.shape / the count averaged"}
@@ -282,7 +297,8 @@ class Nansum(UnaryOp):
                 dtype: dt.dtype | None = None) -> np.ndarray:
         ctx.shape, ctx.dims, ctx.keepdim = x.shape, dims, keepdim
         result = _sum_dtype(x, dtype, ctx)
-        return np.asarray(np.nansum(x, axis=dims, keepdims=keepdim, dtype=result))
+        out = np.nansum(x, axis=dims, keepdims=keepdim, dtype=result)
+        return _rounded_back(np.asarray(out), x, dtype)
 
     formula = {"x": "grad (its dims kept) expanded to x.shape * ~isnan(x)"}
 
@@ -333,7 +349,7 @@ def nanmean(input: Tensor, dim: Any = None, keepdim: bool = False, *,
         tensor(1.5000)
     """
     x = input._data
-    if x.dtype.kind not in "fc":
+    if x.dtype.kind not in "fcV":
         raise RuntimeError("nanmean(): expected input to have floating point or complex dtype "
                            f"but got {kind_name(x.dtype)}")
     dims = reduce_dims(dim, x.ndim)

@@ -22,7 +22,7 @@ def _moments(ctx: Any, x: np.ndarray, dims: tuple[int, ...], correction: float, 
              name: str) -> tuple[np.ndarray, np.ndarray]:
     """(variance, mean) over ``dims`` with ``correction``, warning as torch does when the
     degrees of freedom are not positive."""
-    if x.dtype.kind not in "fc":
+    if x.dtype.kind not in "fcV":
         raise RuntimeError("std and var only support floating point and complex dtypes")
     count = int(np.prod([x.shape[d] for d in dims]))
     dof = max(0.0, count - correction)

@@ -15,6 +15,8 @@ import numpy as np
 
 from ... import _dtype as dt
 from ..._tensor import Tensor, _make, wrap_dim
+from ...amp.autocast_mode import state as _autocast
+from ...amp.autocast_mode import widest
 from .._op import Primitive, composite, op
 from ..indexing.getitem import Slice
 from ..samples import Sample, _values
@@ -76,6 +78,8 @@ def cat(tensors: Sequence[Tensor], dim: int = 0, *, out: Tensor | None = None) -
         >>> ember.cat([ember.zeros(2, 3), ember.ones(1, 3)]).shape
         ember.Size([3, 3])
     """
+    if _autocast.cpu is not None:  # an autocast region: promote to the widest dtype
+        tensors = widest(tensors)
     tensors = _tensor_list(tensors, "cat")
     if not tensors:
         raise ValueError("ember.cat(): expected a non-empty list of Tensors")
@@ -147,6 +151,8 @@ def stack(tensors: Sequence[Tensor], dim: int = 0, *, out: Tensor | None = None)
         >>> ember.stack([ember.zeros(3), ember.ones(3)], dim=1).shape
         ember.Size([3, 2])
     """
+    if _autocast.cpu is not None:  # an autocast region: promote to the widest dtype
+        tensors = widest(tensors)
     tensors = _tensor_list(tensors, "stack")
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")

@@ -425,7 +425,7 @@ class Cast(UnaryOp):
 
 def cast(x: Tensor, dtype: dt.dtype) -> Tensor:
     """``x`` converted to ``dtype`` (a copy, differentiable between floating types)."""
-    if x._requires_grad and dtype.np.kind not in "fc" and _state.enabled:
+    if x._requires_grad and dtype.np.kind not in "fcV" and _state.enabled:
         with grad_mode.no_grad():
             return Cast.apply(x, dtype=dtype)
     return Cast.apply(x, dtype=dtype)
