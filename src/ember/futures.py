@@ -52,8 +52,8 @@ class Future(Generic[T]):
     def set_result(self, result: T) -> None:
         if self.done():
             raise RuntimeError(
-                "Future can only be marked completed once, but this Future is already "
-                "completed.")
+                "Attempting to mark a completed Future as complete again. Note that a Future "
+                "can only be marked completed once.")
         self._result = result
         self._finish()
 
@@ -84,8 +84,11 @@ class Future(Generic[T]):
         def run(fut: Future[T]) -> None:
             try:
                 chained.set_result(callback(fut))
-            except BaseException as error:  # the chained future carries it, as torch's
-                chained.set_exception(error)
+            except Exception as error:  # the chained future carries it, worded as torch's
+                wrapped = RuntimeError("Got the following error when running the callback: "
+                                       f"{type(error).__name__}: {error}")
+                wrapped.__cause__ = error
+                chained.set_exception(wrapped)
 
         self.add_done_callback(run)
         return chained

@@ -54,22 +54,24 @@ def _compare_scalars(actual: Any, expected: Any, rtol: float | None, atol: float
     both_integers = not isinstance(actual, (builtins.float, builtins.complex)) and not isinstance(
         expected, (builtins.float, builtins.complex))
     rtol, atol = _tolerances(rtol, atol, dt.int64 if both_integers else dt.float64)
-    _scalar_check(complex(actual), complex(expected), actual, expected, rtol, atol, equal_nan,
-                  msg, path)
+    _scalar_check(actual, expected, rtol, atol, equal_nan, msg, path)
 
 
-def _scalar_check(a: complex, e: complex, actual: Any, expected: Any, rtol: float, atol: float,
-                  equal_nan: bool, msg: Any, path: str) -> None:
+def _scalar_check(actual: Any, expected: Any, rtol: float, atol: float, equal_nan: bool,
+                  msg: Any, path: str) -> None:
     import cmath
 
+    a, e = complex(actual), complex(expected)
     if a == e or (equal_nan and cmath.isnan(a) and cmath.isnan(e)):
         return
-    diff = abs(a - e)
-    if cmath.isfinite(a) and cmath.isfinite(e) and diff <= atol + rtol * abs(e):
+    diff = abs(actual - expected)
+    if cmath.isfinite(a) and cmath.isfinite(e) and diff <= atol + rtol * abs(expected):
         return
     exact = rtol == 0 and atol == 0
-    relative = diff / abs(e) if e != 0 else (builtins.float("nan") if diff != diff
-                                              else builtins.float("inf"))
+    if expected != 0:
+        relative = diff / abs(expected)
+    else:
+        relative = builtins.float("nan") if diff != diff else builtins.float("inf")
     lines = [f"Scalars are not {'equal' if exact else 'close'}!", "",
              f"Expected {expected} but got {actual}.",
              f"Absolute difference: {diff}" + ("" if exact else f" (up to {atol} allowed)"),
@@ -91,24 +93,28 @@ def _compare_tensors(actual: Tensor, expected: Tensor, rtol: float | None, atol:
         common = dt._BY_NUMPY[dt._promote_np(a.dtype, e.dtype)].np
         a, e = a.astype(common), e.astype(common)
     if a.ndim == 0:
-        _scalar_check(complex(a.item()), complex(e.item()), a.item(), e.item(), rtol, atol,
-                      equal_nan, msg, path)
+        _scalar_check(a.item(), e.item(), rtol, atol, equal_nan, msg, path)
         return
     if a.dtype == np.bool_:
         a, e = a.astype(np.int64), e.astype(np.int64)
-    elif a.dtype in (np.float16, dt.BFLOAT16):
-        a, e = a.astype(np.float32), e.astype(np.float32)
+    # closeness is judged in float32 for the half types; the differences reported are
+    # computed in the tensors' own dtype, as torch's
+    wide = (a.astype(np.float32), e.astype(np.float32)) if a.dtype in (
+        np.float16, dt.BFLOAT16) else (a, e)
     with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
-        close = a == e
-        close |= np.isfinite(a) & np.isfinite(e) & (np.abs(a - e) <= atol + rtol * np.abs(e))
+        close = wide[0] == wide[1]
+        close |= np.isfinite(wide[0]) & np.isfinite(wide[1]) & (
+            np.abs(wide[0] - wide[1]) <= atol + rtol * np.abs(wide[1]))
         if equal_nan:
-            close |= np.isnan(a) & np.isnan(e)
+            close |= np.isnan(wide[0]) & np.isnan(wide[1])
         if close.all():
             return
         abs_diff = np.abs(a - e)
-        # integer differences divide in the default float dtype, as torch's true division
-        rel_diff = (abs_diff / np.abs(e) if a.dtype.kind in "fcV"
-                    else abs_diff.astype(dt.get_default_dtype().np) / np.abs(e))
+        if a.dtype.kind in "fcV":
+            rel_diff = abs_diff / np.abs(e)
+        else:  # integer differences divide in the default float dtype, as torch's division
+            default = dt.get_default_dtype().np
+            rel_diff = abs_diff.astype(default) / np.abs(e).astype(default)
     exact = rtol == 0 and atol == 0
     mismatches = int((~close).sum())
     total = close.size

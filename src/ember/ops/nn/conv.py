@@ -163,6 +163,8 @@ class Convolution(Primitive):
             out += b.reshape(1, -1, 1, 1)
         if one_d:
             out = out[:, :, 0]
+        if out.dtype != x.dtype:  # bfloat16: products in float32, rounded once, as torch's
+            out = out.astype(x.dtype)
         ctx.params = (stride, padding, dilation, groups)
         ctx.transposed = transposed
         return out
