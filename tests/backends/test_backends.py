@@ -89,3 +89,27 @@ def test_torch_free_core() -> None:
     assert ember.backends.cuda.flash_sdp_enabled()
     assert ember.backends.cuda.SDPBackend.MATH == 0
     assert ember.version.cuda is None and isinstance(ember.version.__version__, str)
+
+
+@requires_torch
+@pytest.mark.parametrize("backends", ["MATH", "FLASH_ATTENTION", "EFFICIENT_ATTENTION",
+                                      "CUDNN_ATTENTION", "FLASH_ATTENTION,MATH"])
+def test_sdpa_kernel_matches_torch(backends: str) -> None:
+    outcomes = []
+    for lib in (ember, torch):
+        from importlib import import_module
+
+        attention = import_module(f"{lib.__name__}.nn.attention")
+        chosen = [getattr(attention.SDPBackend, name) for name in backends.split(",")]
+        q = lib.ones(1, 2, 3, 4)
+        try:
+            with attention.sdpa_kernel(chosen if len(chosen) > 1 else chosen[0]):
+                out = lib.nn.functional.scaled_dot_product_attention(q, q, q)
+                flags = (lib.backends.cuda.math_sdp_enabled(),
+                         lib.backends.cuda.flash_sdp_enabled())
+            outcomes.append(("ok", out.tolist(), flags))
+        except RuntimeError as error:
+            outcomes.append(("error", str(error)))
+        assert lib.backends.cuda.math_sdp_enabled()  # restored after the block
+    assert outcomes[0] == outcomes[1]
+    assert int(ember.nn.attention.SDPBackend.FLASH_ATTENTION) == 1

@@ -270,10 +270,26 @@ class device_of(device):
 
 
 class Event:
-    """A CUDA event: constructing one raises torch's error (there are no CUDA events)."""
+    """A CUDA event: constructing one raises torch's error (there are no CUDA events), so its
+    methods are never reached; they raise torch's error too."""
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Event:
         raise RuntimeError("Tried to instantiate dummy base class Event")
+
+    def record(self, stream: Any = None) -> None:
+        raise _no_cuda()
+
+    def wait(self, stream: Any = None) -> None:
+        raise _no_cuda()
+
+    def query(self) -> bool:
+        raise _no_cuda()
+
+    def synchronize(self) -> None:
+        raise _no_cuda()
+
+    def elapsed_time(self, end_event: Event) -> float:
+        raise _no_cuda()
 
 
 class Stream:

@@ -11,6 +11,7 @@ from .. import _dtype as dt
 from .._tensor import Tensor, _make, bump_version, wrap_dim
 from ..amp.autocast_mode import lower
 from ..amp.autocast_mode import state as _autocast
+from ..backends.cuda import _sdp as _sdp_flags
 from ..ops._inplace import inplace_unary
 from ..ops.nn import conv_functional
 from ..ops.nn.activation import (
@@ -565,6 +566,10 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
     """
     if _autocast.cpu is not None:  # an autocast region: run in its lower dtype
         query, key, value = lower(query, key, value)
+    if not _sdp_flags["math"] or not _sdp_flags["flash"]:  # sdpa_kernel narrowed the kernels
+        from .attention import check_cpu_kernel
+
+        check_cpu_kernel()
     if enable_gqa:
         raise NotImplementedError("ember: scaled_dot_product_attention(enable_gqa=True)")
     if is_causal and attn_mask is not None:
