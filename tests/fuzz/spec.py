@@ -249,6 +249,9 @@ EXCLUDED = {
     "triu_indices": "factory of constants (tests/ops); no tensor input to fuzz",
     "split_with_sizes": "the method spelling of split([sizes]), drawn through split",
     "sum_to_size": "reduction to a shape: drawn rarely enough to leave to tests/ops",
+    "isclose": "boolean tolerance test, not differentiable (its op-table samples and "
+               "tests/ops/pointwise/test_closeness.py compare it with torch)",
+    "allclose": "returns a Python bool, not a tensor (as isclose)",
 }
 
 # spellings that are drawn through another name's entry (in-place forms, aliases)
