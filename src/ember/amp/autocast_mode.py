@@ -11,7 +11,8 @@ of torch's CPU lists (the ops ember has).
 A CUDA region (``autocast('cuda')``, ``ember.cuda.amp.autocast()``) is disabled with torch's
 warning, as on a torch built without CUDA.
 
-The ops read one module global, ``state.cpu``, at entry: nothing else is paid outside a region.
+The ops read one module global, ``cpu_regions``, at entry: nothing else is paid outside a
+region.
 """
 
 from __future__ import annotations
@@ -52,6 +53,10 @@ class _State(threading.local):
 
 
 state = _State()
+
+# How many enabled CPU regions are open, in any thread: the ops test this module global first
+# (a few nanoseconds), and read the thread-local ``state.cpu`` only while a region is open.
+cpu_regions = 0
 
 
 def is_autocast_available(device_type: str) -> bool:
@@ -107,14 +112,21 @@ class autocast:
         self._enabled = enabled
 
     def __enter__(self) -> autocast:
+        global cpu_regions
         self._previous = (state.cpu, state.cache_enabled)
+        self._counted = self.device == "cpu" and self._enabled
         if self.device == "cpu":
             state.cpu = self.fast_dtype if self._enabled else None
             state.cache_enabled = self._cache_enabled
+        if self._counted:
+            cpu_regions += 1
         return self
 
     def __exit__(self, *exc: Any) -> None:
+        global cpu_regions
         state.cpu, state.cache_enabled = self._previous
+        if self._counted:
+            cpu_regions -= 1
 
     def __call__(self, func: F) -> F:
         @functools.wraps(func)
@@ -160,7 +172,7 @@ def fp32_op(fn: F) -> F:
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        if state.cpu is not None:
+        if cpu_regions and state.cpu is not None:
             args = to_float32(*args)
             kwargs = dict(zip(kwargs, to_float32(*kwargs.values())))
         return fn(*args, **kwargs)

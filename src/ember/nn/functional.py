@@ -9,6 +9,7 @@ import numpy as np
 
 from .. import _dtype as dt
 from .._tensor import Tensor, _make, bump_version, wrap_dim
+from ..amp import autocast_mode as _amp
 from ..amp.autocast_mode import lower
 from ..amp.autocast_mode import state as _autocast
 from ..backends.cuda import _sdp as _sdp_flags
@@ -155,7 +156,7 @@ def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3,
 
 def prelu(input: Tensor, weight: Tensor) -> Tensor:
     """``x`` where positive, else ``weight * x`` with one learnt slope per channel (dim 1)."""
-    if _autocast.cpu is not None:  # an autocast region: run in its lower dtype
+    if _amp.cpu_regions and _autocast.cpu is not None:  # autocast: its lower dtype
         input, weight = lower(input, weight)
     channels = input._data.shape[1] if input._data.ndim >= 2 else 1
     if weight._data.size not in (1, channels):
@@ -196,7 +197,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         weight (Tensor): (out_features, in_features).
         bias (Tensor, optional): (out_features).
     """
-    if _autocast.cpu is not None:  # an autocast region: run in its lower dtype
+    if _amp.cpu_regions and _autocast.cpu is not None:  # autocast: its lower dtype
         input, weight, bias = lower(input, weight, bias)
     _check_same_dtype(input, weight)
     if bias is None:
@@ -564,7 +565,7 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
         is_causal (bool): attend only to positions at or before one's own.
         scale (float, optional): defaults to ``1 / sqrt(E)``.
     """
-    if _autocast.cpu is not None:  # an autocast region: run in its lower dtype
+    if _amp.cpu_regions and _autocast.cpu is not None:  # autocast: its lower dtype
         query, key, value = lower(query, key, value)
     if not _sdp_flags["math"] or not _sdp_flags["flash"]:  # sdpa_kernel narrowed the kernels
         from .attention import check_cpu_kernel

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from ..._tensor import Tensor
+from ...amp import autocast_mode as _amp
 from ...amp.autocast_mode import lower
 from ...amp.autocast_mode import state as _autocast
 from .._op import Primitive, op
@@ -148,7 +149,7 @@ def addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta: Any = 1, alpha: An
         tensor([[4., 4., 4.],
                 [4., 4., 4.]])
     """
-    if _autocast.cpu is not None:  # an autocast region: run in its lower dtype
+    if _amp.cpu_regions and _autocast.cpu is not None:  # autocast: its lower dtype
         input, mat1, mat2 = lower(input, mat1, mat2)
     return _maybe_out(Addmm.apply(input, mat1, mat2, beta=beta, alpha=alpha), out)
 
@@ -299,7 +300,7 @@ def baddbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Any = 1, alp
         <BLANKLINE>
                 [[3.]]])
     """
-    if _autocast.cpu is not None:  # an autocast region: run in its lower dtype
+    if _amp.cpu_regions and _autocast.cpu is not None:  # autocast: its lower dtype
         input, batch1, batch2 = lower(input, batch1, batch2)
     return _maybe_out(Baddbmm.apply(input, batch1, batch2, beta=beta, alpha=alpha), out)
 
@@ -313,7 +314,7 @@ def addbmm(input: Tensor, batch1: Tensor, batch2: Tensor, *, beta: Any = 1, alph
         >>> ember.addbmm(ember.zeros(1, 1), ember.ones(2, 1, 3), ember.ones(2, 3, 1))
         tensor([[6.]])
     """
-    if _autocast.cpu is not None:  # an autocast region: run in its lower dtype
+    if _amp.cpu_regions and _autocast.cpu is not None:  # autocast: its lower dtype
         input, batch1, batch2 = lower(input, batch1, batch2)
     return _maybe_out(Addbmm.apply(input, batch1, batch2, beta=beta, alpha=alpha), out)
 

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from ..._tensor import Tensor
+from ...amp import autocast_mode as _amp
 from ...amp.autocast_mode import lower
 from ...amp.autocast_mode import state as _autocast
 from .._op import Primitive, UnaryOp, op
@@ -203,7 +204,7 @@ def matmul(input: Tensor, other: Tensor, *, out: Tensor | None = None) -> Tensor
         >>> ember.ones(2, 3) @ ember.ones(3)
         tensor([3., 3.])
     """
-    if _autocast.cpu is not None:  # an autocast region: run in its lower dtype
+    if _amp.cpu_regions and _autocast.cpu is not None:  # autocast: its lower dtype
         input, other = lower(input, other)
     if not isinstance(other, Tensor) or not isinstance(input, Tensor):
         raise TypeError(
@@ -293,14 +294,14 @@ def mm(input: Tensor, mat2: Tensor, *, out: Tensor | None = None) -> Tensor:
         >>> ember.mm(ember.ones(2, 3), ember.ones(3, 4)).shape
         ember.Size([2, 4])
     """
-    if _autocast.cpu is not None:  # an autocast region: run in its lower dtype
+    if _amp.cpu_regions and _autocast.cpu is not None:  # autocast: its lower dtype
         input, mat2 = lower(input, mat2)
     return _maybe_out(Mm.apply(input, mat2), out)
 
 
 def bmm(input: Tensor, mat2: Tensor, *, out: Tensor | None = None) -> Tensor:
     """Batched matrix product of ``(b, n, m)`` and ``(b, m, p)`` tensors."""
-    if _autocast.cpu is not None:  # an autocast region: run in its lower dtype
+    if _amp.cpu_regions and _autocast.cpu is not None:  # autocast: its lower dtype
         input, mat2 = lower(input, mat2)
     return _maybe_out(Bmm.apply(input, mat2), out)
 

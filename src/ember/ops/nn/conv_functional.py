@@ -7,6 +7,7 @@ import warnings
 from typing import Any
 
 from ..._tensor import Tensor
+from ...amp import autocast_mode as _amp
 from ...amp.autocast_mode import lower
 from ...amp.autocast_mode import state as _autocast
 from .conv import (
@@ -133,7 +134,7 @@ def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
     Returns:
         Tensor: (N, C_out, L_out).
     """
-    if _autocast.cpu is not None:  # an autocast region: run in its lower dtype
+    if _amp.cpu_regions and _autocast.cpu is not None:  # autocast: its lower dtype
         input, weight, bias = lower(input, weight, bias)
     return _conv(input, weight, bias, stride, padding, dilation, groups, 1, "conv1d")
 
@@ -157,7 +158,7 @@ def conv2d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
         >>> F.conv2d(ember.ones(1, 1, 4, 4), ember.ones(1, 1, 3, 3)).shape
         ember.Size([1, 1, 2, 2])
     """
-    if _autocast.cpu is not None:  # an autocast region: run in its lower dtype
+    if _amp.cpu_regions and _autocast.cpu is not None:  # autocast: its lower dtype
         input, weight, bias = lower(input, weight, bias)
     return _conv(input, weight, bias, stride, padding, dilation, groups, 2, "conv2d")
 
@@ -215,7 +216,7 @@ def conv_transpose1d(input: Tensor, weight: Tensor, bias: Tensor | None = None,
         weight (Tensor): (C_in, C_out / groups, kL).
         output_padding: extra size added to one side of the output.
     """
-    if _autocast.cpu is not None:  # an autocast region: run in its lower dtype
+    if _amp.cpu_regions and _autocast.cpu is not None:  # autocast: its lower dtype
         input, weight, bias = lower(input, weight, bias)
     return _conv_transpose(input, weight, bias, stride, padding, output_padding, groups,
                            dilation, 1, "conv_transpose1d")
@@ -237,7 +238,7 @@ def conv_transpose2d(input: Tensor, weight: Tensor, bias: Tensor | None = None,
     Returns:
         Tensor: (N, C_out, (H-1)*stride - 2*padding + dilation*(kH-1) + output_padding + 1, ...).
     """
-    if _autocast.cpu is not None:  # an autocast region: run in its lower dtype
+    if _amp.cpu_regions and _autocast.cpu is not None:  # autocast: its lower dtype
         input, weight, bias = lower(input, weight, bias)
     return _conv_transpose(input, weight, bias, stride, padding, output_padding, groups,
                            dilation, 2, "conv_transpose2d")

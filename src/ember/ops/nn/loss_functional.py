@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from ..._tensor import Tensor, _make
+from ...amp import autocast_mode as _amp
 from ...amp.autocast_mode import state as _autocast
 from ...amp.autocast_mode import to_float32
 from ..pointwise.where_division import where
@@ -37,7 +38,7 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None, size_a
         ignore_index (int): a target value that contributes nothing.
         reduction (str): 'none' | 'mean' | 'sum'.
     """
-    if _autocast.cpu is not None:  # an autocast region: this op runs in float32
+    if _amp.cpu_regions and _autocast.cpu is not None:  # autocast: in float32
         input, target, weight = to_float32(input, target, weight)
     if size_average is not None or reduce is not None:
         reduction = _legacy_reduction(size_average, reduce)
@@ -117,7 +118,7 @@ def mse_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: An
         target (Tensor): same shape as input (broadcast with a warning otherwise).
         reduction (str): 'none' | 'mean' | 'sum'.
     """
-    if _autocast.cpu is not None:  # an autocast region: this op runs in float32
+    if _amp.cpu_regions and _autocast.cpu is not None:  # autocast: in float32
         input, target = to_float32(input, target)
     if weight is not None:
         raise NotImplementedError("ember: mse_loss(weight=...) is not supported")
@@ -130,7 +131,7 @@ def l1_loss(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any
             reduction: str = "mean", weight: Tensor | None = None) -> Tensor:
     """Mean absolute error ``|input - target|``, reduced (composed of sub, abs and mean, as
     torch records it)."""
-    if _autocast.cpu is not None:  # an autocast region: this op runs in float32
+    if _amp.cpu_regions and _autocast.cpu is not None:  # autocast: in float32
         input, target = to_float32(input, target)
     if weight is not None:
         raise NotImplementedError("ember: l1_loss(weight=...) is not supported")
@@ -143,7 +144,7 @@ def smooth_l1_loss(input: Tensor, target: Tensor, size_average: Any = None, redu
                    reduction: str = "mean", beta: float = 1.0) -> Tensor:
     """``0.5 d**2 / beta`` where ``|d| < beta``, else ``|d| - 0.5 beta``, for ``d = input -
     target``; ``beta = 0`` is the L1 loss."""
-    if _autocast.cpu is not None:  # an autocast region: this op runs in float32
+    if _amp.cpu_regions and _autocast.cpu is not None:  # autocast: in float32
         input, target = to_float32(input, target)
     reduction = _reduction(size_average, reduce, reduction)
     if beta < 0:
@@ -157,7 +158,7 @@ def smooth_l1_loss(input: Tensor, target: Tensor, size_average: Any = None, redu
 def huber_loss(input: Tensor, target: Tensor, reduction: str = "mean", delta: float = 1.0,
                weight: Tensor | None = None) -> Tensor:
     """``0.5 d**2`` where ``|d| < delta``, else ``delta (|d| - 0.5 delta)``."""
-    if _autocast.cpu is not None:  # an autocast region: this op runs in float32
+    if _amp.cpu_regions and _autocast.cpu is not None:  # autocast: in float32
         input, target = to_float32(input, target)
     if weight is not None:
         raise NotImplementedError("ember: huber_loss(weight=...) is not supported")
@@ -189,7 +190,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
         weight (Tensor, optional): a weight per element, broadcast to the input.
         reduction (str): 'none' | 'mean' | 'sum'.
     """
-    if _autocast.cpu is not None:  # an autocast region: this op runs in float32
+    if _amp.cpu_regions and _autocast.cpu is not None:  # autocast: in float32
         input, target, weight = to_float32(input, target, weight)
     reduction = _reduction(size_average, reduce, reduction)
     if target._data.shape != input._data.shape:
@@ -215,7 +216,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
         pos_weight (Tensor, optional): a weight of positive examples, broadcast along the
             last (class) dim.
     """
-    if _autocast.cpu is not None:  # an autocast region: this op runs in float32
+    if _amp.cpu_regions and _autocast.cpu is not None:  # autocast: in float32
         input, target, weight = to_float32(input, target, weight)
     reduction = _reduction(size_average, reduce, reduction)
     if target._data.shape != input._data.shape:
@@ -245,7 +246,7 @@ def kl_div(input: Tensor, target: Tensor, size_average: Any = None, reduce: Any 
         reduction (str): 'none' | 'batchmean' | 'sum' | 'mean' ('batchmean' divides the sum by
             the batch size, which is the true KL divergence).
     """
-    if _autocast.cpu is not None:  # an autocast region: this op runs in float32
+    if _amp.cpu_regions and _autocast.cpu is not None:  # autocast: in float32
         input, target = to_float32(input, target)
     if size_average is not None or reduce is not None:
         reduction = _legacy_reduction(size_average, reduce)
@@ -290,7 +291,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
         >>> ember.nn.functional.cross_entropy(logits, ember.tensor([0]))
         tensor(0.2413)
     """
-    if _autocast.cpu is not None:  # an autocast region: this op runs in float32
+    if _amp.cpu_regions and _autocast.cpu is not None:  # autocast: in float32
         input, target, weight = to_float32(input, target, weight)
     reduction = _reduction(size_average, reduce, reduction)
     if not 0.0 <= label_smoothing <= 1.0:

@@ -15,6 +15,7 @@ import numpy as np
 
 from ... import _dtype as dt
 from ..._tensor import Tensor, _make, wrap_dim
+from ...amp import autocast_mode as _amp
 from ...amp.autocast_mode import state as _autocast
 from ...amp.autocast_mode import widest
 from .._op import Primitive, composite, op
@@ -78,7 +79,7 @@ def cat(tensors: Sequence[Tensor], dim: int = 0, *, out: Tensor | None = None) -
         >>> ember.cat([ember.zeros(2, 3), ember.ones(1, 3)]).shape
         ember.Size([3, 3])
     """
-    if _autocast.cpu is not None:  # an autocast region: promote to the widest dtype
+    if _amp.cpu_regions and _autocast.cpu is not None:  # autocast: widest dtype
         tensors = widest(tensors)
     tensors = _tensor_list(tensors, "cat")
     if not tensors:
@@ -151,7 +152,7 @@ def stack(tensors: Sequence[Tensor], dim: int = 0, *, out: Tensor | None = None)
         >>> ember.stack([ember.zeros(3), ember.ones(3)], dim=1).shape
         ember.Size([3, 2])
     """
-    if _autocast.cpu is not None:  # an autocast region: promote to the widest dtype
+    if _amp.cpu_regions and _autocast.cpu is not None:  # autocast: widest dtype
         tensors = widest(tensors)
     tensors = _tensor_list(tensors, "stack")
     if not tensors:
