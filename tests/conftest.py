@@ -70,3 +70,12 @@ def assert_close(actual: Any, expected: Any, rtol: float = 1e-5, atol: float = 1
 def torch_message(text: str) -> str:
     """torch's error text as ember words it."""
     return text.replace("torch.", "ember.")
+
+
+def outcome(fn: Any) -> tuple:
+    """``('ok', result)`` or ``(error type name, message as ember words it)``: what a call does,
+    to compare ember's with torch's."""
+    try:
+        return "ok", fn()
+    except Exception as error:  # noqa: BLE001 - the error is the outcome compared
+        return type(error).__name__, torch_message(str(error))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import ember
-from tests.conftest import requires_torch, torch
+from tests.conftest import outcome, requires_torch, torch
 
 CASES = {
     "close": lambda L: L.testing.assert_close(L.tensor([1.0, 2.0]), L.tensor([1.0, 2.000001])),
@@ -42,17 +42,10 @@ CASES = {
 }
 
 
-def _outcome(fn):
-    try:
-        return "ok", fn()
-    except BaseException as error:  # noqa: BLE001 - the error is the outcome compared
-        return type(error).__name__, str(error).replace("torch.", "ember.")
-
-
 @requires_torch
 @pytest.mark.parametrize("name", list(CASES))
 def test_matches_torch(name: str) -> None:
-    assert _outcome(lambda: CASES[name](ember)) == _outcome(lambda: CASES[name](torch))
+    assert outcome(lambda: CASES[name](ember)) == outcome(lambda: CASES[name](torch))
 
 
 def test_torch_free_core() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import ember
-from tests.conftest import requires_torch, torch
+from tests.conftest import outcome, requires_torch, torch
 
 CALLS = {
     "broadcast": lambda L: L.allclose(L.tensor([1.0, 2.0]), L.tensor([1.0])),
@@ -23,17 +23,10 @@ CALLS = {
 }
 
 
-def _outcome(fn):
-    try:
-        return "ok", fn()
-    except BaseException as error:  # noqa: BLE001 - the error is the outcome compared
-        return type(error).__name__, str(error).replace("torch.", "ember.")
-
-
 @requires_torch
 @pytest.mark.parametrize("name", list(CALLS))
 def test_matches_torch(name: str) -> None:
-    assert _outcome(lambda: CALLS[name](ember)) == _outcome(lambda: CALLS[name](torch))
+    assert outcome(lambda: CALLS[name](ember)) == outcome(lambda: CALLS[name](torch))
 
 
 def test_torch_free_core() -> None:
