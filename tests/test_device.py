@@ -110,3 +110,25 @@ def test_default_device() -> None:
 def test_meta_is_refused_clearly() -> None:
     with pytest.raises(NotImplementedError, match="meta"):
         ember.zeros(2, device="meta")
+
+
+def test_pinned_memory_without_an_accelerator() -> None:
+    loader = ember.utils.data.DataLoader(ember.utils.data.TensorDataset(ember.zeros(2)),
+                                         pin_memory=True)
+    with pytest.warns(UserWarning, match="no accelerator is found"):
+        assert [b[0].tolist() for b in loader] == [[0.0], [0.0]]
+    with pytest.raises(RuntimeError, match="Cannot access accelerator device"):
+        ember.zeros(1).pin_memory()
+
+
+def test_legacy_default_tensor_type() -> None:
+    with pytest.warns(UserWarning, match="deprecated"):
+        ember.set_default_tensor_type("torch.DoubleTensor")
+    assert ember.get_default_dtype() is ember.float64
+    with pytest.warns(UserWarning), pytest.raises(TypeError, match="only floating-point types"):
+        ember.set_default_tensor_type(ember.LongTensor)
+    with pytest.warns(UserWarning), pytest.raises(TypeError, match="Torch not compiled with CUDA"):
+        ember.set_default_tensor_type(ember.cuda.FloatTensor)
+    ember.set_default_tensor_type(ember.FloatTensor)
+    assert ember.get_default_dtype() is ember.float32
+    assert ember.nn.Linear(2, 2).bfloat16().weight.dtype is ember.bfloat16

@@ -142,8 +142,19 @@ def is_floating_point(input: Tensor) -> _builtins.bool:
 
 
 def set_default_tensor_type(t: object) -> None:
-    """Legacy: sets the default float dtype from a tensor type."""
-    set_default_dtype(float64 if "Double" in str(t) else float32)
+    """Deprecated, as in torch: sets the default float dtype from a legacy tensor type or its
+    name (CUDA types raise torch's error: ember computes on the CPU)."""
+    _warnings.warn(
+        "ember.set_default_tensor_type() is deprecated as of PyTorch 2.1, please use "
+        "ember.set_default_dtype() and ember.set_default_device() as alternatives.",
+        UserWarning, stacklevel=2)
+    name = t if isinstance(t, str) else getattr(t, "__name__", "")
+    if isinstance(t, str) and ".cuda." in t or getattr(t, "is_cuda", False):
+        raise TypeError(f"type torch.cuda.{name.rpartition('.')[2]} not available. Torch not "
+                        "compiled with CUDA enabled.")
+    from ._tensor import legacy_type_dtype
+
+    set_default_dtype(legacy_type_dtype(t))
 
 
 def result_type(tensor1: object, tensor2: object) -> dtype:

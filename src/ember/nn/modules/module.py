@@ -437,6 +437,10 @@ class Module(HookMixin):
     def half(self) -> Module:
         return self._apply(lambda t: t.half() if t._data.dtype.kind in "fV" else t)
 
+    def bfloat16(self) -> Module:
+        """Casts floating parameters and buffers to bfloat16."""
+        return self._apply(lambda t: t.bfloat16() if t._data.dtype.kind in "fV" else t)
+
     def type(self, dst_type: Any) -> Module:
         """Casts every parameter and buffer, integer ones too, to ``dst_type``."""
         return self._apply(lambda t: t.type(dst_type))
